@@ -1,0 +1,1 @@
+"""The write side: mentoring programmes and journeys as event-sourced aggregates."""

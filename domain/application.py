@@ -1,0 +1,281 @@
+"""The write side's command API: one method per command, typed values in, `Saved` out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.errors import Conflict, NotFound, StaleVersion
+from domain.journey import Journey
+from domain.programme import Programme
+from domain.realignment import Realignment
+from domain.transcodings import register_mentoring_transcodings
+
+A = TypeVar("A", Journey, Programme)
+MAX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a command stored: the aggregate's id and new version, the global position of its
+    last event, and the ids of anything it created (`key_result_id`, `task_id`, ...)."""
+
+    id: UUID
+    version: int
+    position: int
+    created: Mapping[str, UUID] = field(default_factory=dict)
+
+
+class Mentoring(Application[UUID]):
+    name = "Mentoring"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Journey: 50, Programme: 50}
+
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(env)
+        self.today = today
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_mentoring_transcodings(transcoder)
+
+    # Programmes
+
+    def launch_programme(
+        self, name: str, starts_on: date, *, ends_on: date | None = None,
+        review_cadence_days: int = 30, max_key_results: int = 5, actor: str,
+    ) -> Saved:
+        programme = Programme.launch(
+            name, starts_on, ends_on=ends_on, review_cadence_days=review_cadence_days,
+            max_key_results=max_key_results, actor=actor,
+        )
+        return self._saved(programme, self.save(programme))
+
+    def enrol_participant(
+        self, programme_id: UUID, person_id: str, role: str, display_name: str, *,
+        actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Programme, programme_id, expected_version,
+                            lambda p: p.enrol(person_id, role, display_name, actor=actor))
+
+    def close_programme(
+        self, programme_id: UUID, reason: str, *, actor: str, expected_version: int | None = None
+    ) -> Saved:
+        return self._change(Programme, programme_id, expected_version,
+                            lambda p: p.close(reason, actor=actor))
+
+    # Journeys
+
+    def start_journey(
+        self, programme_id: UUID, mentor_id: str, mentee_id: str, *,
+        started_on: date | None = None, planned_end_on: date | None = None, actor: str,
+    ) -> Saved:
+        journey = Journey.start(
+            self.get(Programme, programme_id), mentor_id, mentee_id,
+            started_on=started_on or self.today(), planned_end_on=planned_end_on, actor=actor,
+        )
+        return self._saved(journey, self.save(journey))
+
+    def set_objective(
+        self, journey_id: UUID, statement: str, why: str, *, reason: str | None = None,
+        actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.set_objective(statement, why, reason=reason, actor=actor))
+
+    def add_key_result(
+        self, journey_id: UUID, title: str, baseline: float, target: float, unit: str, *,
+        due_on: date | None = None, weight: float = 1.0, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: {"key_result_id": j.add_key_result(
+                title, baseline, target, unit, due_on=due_on, weight=weight, actor=actor)},
+        )
+
+    def adjust_key_result(
+        self, journey_id: UUID, key_result_id: UUID, changes: Mapping[str, Any], *,
+        reason: str | None, actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.adjust_key_result(key_result_id, changes, reason=reason, actor=actor),
+        )
+
+    def retire_key_result(
+        self, journey_id: UUID, key_result_id: UUID, *, reason: str | None, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.retire_key_result(key_result_id, reason=reason,
+                                                          actor=actor))
+
+    def log_kpi(
+        self, journey_id: UUID, key_result_id: UUID, value: float, observed_on: date, *,
+        confidence: float | None = None, note: str | None = None, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.log_kpi(key_result_id, value, observed_on, confidence=confidence,
+                                note=note, actor=actor, today=self.today()),
+        )
+
+    def plan_task(
+        self, journey_id: UUID, title: str, *, key_result_id: UUID | None = None,
+        due_on: date | None = None, owner: str = "mentee", actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: {"task_id": j.plan_task(title, key_result_id=key_result_id, due_on=due_on,
+                                              owner=owner, actor=actor)},
+        )
+
+    def reschedule_task(
+        self, journey_id: UUID, task_id: UUID, due_on: date, *, reason: str | None, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.reschedule_task(task_id, due_on, reason=reason,
+                                                        actor=actor))
+
+    def complete_task(
+        self, journey_id: UUID, task_id: UUID, *, done_on: date | None = None,
+        note: str | None = None, actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.complete_task(task_id, done_on=done_on or self.today(), note=note,
+                                      actor=actor, today=self.today()),
+        )
+
+    def drop_task(
+        self, journey_id: UUID, task_id: UUID, *, reason: str | None, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.drop_task(task_id, reason=reason, actor=actor))
+
+    def raise_obstacle(
+        self, journey_id: UUID, description: str, *, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: {"obstacle_id": j.raise_obstacle(description, actor=actor)})
+
+    def clear_obstacle(
+        self, journey_id: UUID, obstacle_id: UUID, how: str, *, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.clear_obstacle(obstacle_id, how, actor=actor))
+
+    def hold_meeting(
+        self, journey_id: UUID, held_on: date, *, duration_minutes: int | None = None,
+        notes: str | None = None, actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.hold_meeting(held_on, duration_minutes=duration_minutes, notes=notes,
+                                     actor=actor, today=self.today()),
+        )
+
+    def hold_review(
+        self, journey_id: UUID, held_on: date, successes: Sequence[str], lessons: Sequence[str],
+        *, key_result_scores: Mapping[UUID, float] | None = None,
+        next_review_on: date | None = None, changes: Sequence[Realignment] = (), actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        """The review and every change it decides are saved together, or nothing is."""
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: {"review_id": j.hold_review(
+                held_on, successes, lessons, key_result_scores=key_result_scores,
+                next_review_on=next_review_on, changes=changes, actor=actor,
+                today=self.today())},
+        )
+
+    def complete_journey(
+        self, journey_id: UUID, outcome: str, retrospective: str, *,
+        completed_on: date | None = None, actor: str, expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.complete(outcome, retrospective, completed_on=completed_on or self.today(),
+                                 actor=actor, today=self.today()),
+        )
+
+    def abandon_journey(
+        self, journey_id: UUID, reason: str, *, abandoned_on: date | None = None, actor: str,
+        expected_version: int | None = None,
+    ) -> Saved:
+        return self._change(
+            Journey, journey_id, expected_version,
+            lambda j: j.abandon(reason, abandoned_on=abandoned_on or self.today(), actor=actor,
+                                today=self.today()),
+        )
+
+    def erase_personal_data(
+        self, journey_id: UUID, reason: str, *, actor: str, expected_version: int | None = None
+    ) -> Saved:
+        return self._change(Journey, journey_id, expected_version,
+                            lambda j: j.erase_personal_data(reason, actor=actor))
+
+    # Reading aggregates
+
+    def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""
+        what = "journey" if kind is Journey else "programme"
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what} {aggregate_id} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{what} {aggregate_id} not found")
+        if version is not None and aggregate.version != version:
+            raise NotFound(f"{what} {aggregate_id} has no version {version}")
+        return aggregate
+
+    # Saving with optimistic concurrency
+
+    def _change(
+        self, kind: type[A], aggregate_id: UUID, expected_version: int | None,
+        command: Callable[[A], Mapping[str, UUID] | None],
+    ) -> Saved:
+        """Applies the command to the latest state and saves it.
+
+        Without an expected version, losing a race to another writer means trying again on
+        the fresh state, so concurrent writers never lose each other's events; with one, the
+        caller asked for exactly that version and is told it is stale.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            aggregate = self.get(kind, aggregate_id)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise StaleVersion(
+                    f"expected version {expected_version}, but it is at {aggregate.version}"
+                )
+            created = command(aggregate) or {}
+            try:
+                recordings = self.save(aggregate)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise StaleVersion(
+                        f"version {expected_version} was changed by another writer"
+                    ) from None
+                continue
+            return self._saved(aggregate, recordings, created)
+        raise Conflict("too many concurrent changes; try again")
+
+    @staticmethod
+    def _saved(aggregate: Journey | Programme, recordings: Sequence[Any],
+               created: Mapping[str, UUID] | None = None) -> Saved:
+        return Saved(aggregate.id, aggregate.version, recordings[-1].notification.id,
+                     dict(created or {}))

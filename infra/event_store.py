@@ -1,0 +1,85 @@
+"""The event store's recorder, with one extension point: records written in the events'
+own transaction.
+
+The hash chain, the timestamp index and idempotency records must never disagree with the
+events they describe, so each is a `TransactionParticipant` that writes inside the same
+transaction as the insert: both commit, or neither does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+class TransactionParticipant(Protocol):
+    def create_tables(self, cursor: Cursor[DictRow]) -> None:
+        """Creates the participant's tables if they do not exist yet."""
+
+    def record(
+        self,
+        cursor: Cursor[DictRow],
+        events: Sequence[StoredEvent],
+        positions: Sequence[int],
+        context: Mapping[str, Any],
+    ) -> None:
+        """Writes its records for events just inserted at these positions; `context` holds
+        the keyword arguments the command passed to `Application.save()`."""
+
+
+class JourneyRecorder(PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.participants: list[TransactionParticipant] = []
+        self.select_stream_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE originator_id = %s AND originator_version > %s "
+            "ORDER BY originator_version LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema),
+                 table=Identifier(self.events_table_name))
+
+    def add_participant(self, participant: TransactionParticipant) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            participant.create_tables(cursor)
+        self.participants.append(participant)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **context: Any
+    ) -> Sequence[int] | None:
+        """Inserts the events and every participant's records in one transaction.
+
+        Unlike the library's method this does not retry on a lost connection: a retry after
+        an unknown outcome could store a command twice, so the caller decides.
+        """
+        if not stored_events:
+            return []
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_stored_events(cursor, stored_events)
+            positions = [row["notification_id"] for row in cursor.fetchall()]
+            for participant in self.participants:
+                participant.record(cursor, stored_events, positions, context)
+        return positions
+
+    def select_stream(
+        self, originator_id: UUID, *, after_version: int = 0, limit: int = 1000
+    ) -> list[Notification]:
+        """One aggregate's stored events with their global positions, oldest first."""
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(self.select_stream_statement, (originator_id, after_version, limit))
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in cursor.fetchall()
+            ]
