@@ -1,0 +1,101 @@
+"""The Flask application factory: configuration, blueprints, authentication, problems."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import swagger_ui_bundle
+from flask import Flask, Response, g, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
+
+from api import audit, journeys, key_results, meetings, obstacles, programmes, reviews, tasks
+from api.auth import AuthenticationFailed, authenticate
+from api.bootstrap import LazyServices, Services, bootstrap
+from api.cli import register_commands
+from api.health import blp as health_blp
+from api.http import services
+from api.problems import problem, register_problem_handlers
+from api.smorest import Api
+from infra.settings import Settings
+
+PUBLIC_ENDPOINTS = {"health.Healthz", "health.Readyz", "health.Metrics", "api-docs.openapi_json",
+                    "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask("mentoring_journeys")
+    app.json = IsoJSONProvider(app)
+    app.config.update(
+        API_TITLE="Mentoring Journeys",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/v1/docs/assets/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    build: Callable[[], Services] = (lambda: services) if services else (
+        lambda: bootstrap(settings))
+    app.extensions["mentoring_journeys"] = LazyServices(build)
+    api = Api(app)
+    for blueprint in (programmes.blp, journeys.blp, key_results.blp, tasks.blp, obstacles.blp,
+                      meetings.blp, reviews.blp, audit.blp, health_blp):
+        api.register_blueprint(blueprint)
+    register_problem_handlers(app)
+    app.add_url_rule("/v1/docs/assets/<path:filename>", "swagger_ui_assets",
+                     lambda filename: send_from_directory(swagger_ui_bundle.swagger_ui_path,
+                                                          filename))
+    app.before_request(_refuse_non_json)
+    app.before_request(_authenticate)
+    app.after_request(_projection_position)
+    register_commands(app, settings)
+    return app
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates as ISO 8601 (Flask's default is the HTTP date format) and UUIDs as strings."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date):
+            return o.isoformat()
+        if isinstance(o, UUID):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
+def _refuse_non_json() -> Response | None:
+    if request.method in BODY_METHODS and request.content_length != 0 and not request.is_json:
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            return problem(415, "send the request body as application/json")
+    return None
+
+
+def _authenticate() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    try:
+        g.caller = authenticate(request.headers.get("Authorization"), services().jwt_secret)
+    except AuthenticationFailed as failure:
+        return problem(401, str(failure), headers={"WWW-Authenticate": 'Bearer realm="journeys"'})
+    return None
+
+
+def _projection_position(response: Response) -> Response:
+    position: Any = g.get("projection_position")
+    if position is not None:
+        response.headers["Projection-Position"] = str(position)
+    return response

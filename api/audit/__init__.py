@@ -1,0 +1,3 @@
+from api.audit.resources import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,72 @@
+"""All wiring in one place: settings in, the write side, read pool and projector out.
+
+Tests call the same functions with their own settings instead of patching anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from domain.application import Mentoring
+from infra.database import connection_pool, eventsourcing_env, resolve_database_url
+from infra.secrets import jwt_secret
+from infra.settings import Settings
+from projections import all_projections
+from projections.runner import Projector
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database_url: str
+    jwt_secret: str
+    mentoring: Mentoring
+    read_pool: ConnectionPool[Any]
+    today: Callable[[], date]
+
+    def projector(self) -> Projector:
+        return Projector(
+            self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
+            all_projections(), poll_seconds=self.settings.projector_poll_seconds,
+        )
+
+    def close(self) -> None:
+        self.read_pool.close()
+        self.mentoring.close()
+
+
+def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> Services:
+    url = resolve_database_url(settings)
+    mentoring = Mentoring(env=eventsourcing_env(url), today=today)
+    services = Services(settings, url, jwt_secret(settings), mentoring,
+                        connection_pool(url), today)
+    services.projector().create_tables()
+    return services
+
+
+class LazyServices:
+    """Builds the services on first use, so each gunicorn worker builds its own after fork
+    and CLI commands that need no database (`token`) never start one."""
+
+    def __init__(self, build: Callable[[], Services]) -> None:
+        self._build = build
+        self._services: Services | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Services:
+        with self._lock:
+            if self._services is None:
+                self._services = self._build()
+            return self._services
+
+    def close(self) -> None:
+        with self._lock:
+            if self._services is not None:
+                self._services.close()
+                self._services = None

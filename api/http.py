@@ -1,0 +1,75 @@
+"""What every resource needs from the request and gives back: the caller, `If-Match`,
+command answers with `ETag`, and read-your-writes for queries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app, g, request
+from flask_smorest import abort
+from psycopg import Connection
+from psycopg.rows import DictRow
+
+from api.bootstrap import Services
+from domain.application import Mentoring, Saved
+from projections.queries import projection_position
+
+READ_YOUR_WRITES_TIMEOUT = 3.0
+READ_YOUR_WRITES_POLL = 0.02
+
+
+def services() -> Services:
+    return current_app.extensions["mentoring_journeys"].get()
+
+
+def mentoring() -> Mentoring:
+    return services().mentoring
+
+
+def actor() -> str:
+    return str(g.caller.person_id)
+
+
+def expected_version() -> int | None:
+    """`If-Match: "<version>"` pins a command to the version the client last saw."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        abort(400, message='If-Match must be a version as sent in ETag, e.g. "3"')
+    return int(tag)
+
+
+def answer(saved: Saved, *, status: int = 200, location: str | None = None
+           ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body: dict[str, Any] = {"id": saved.id, "version": saved.version,
+                            "position": saved.position, **saved.created}
+    headers = {"ETag": f'"{saved.version}"'}
+    if location:
+        headers["Location"] = location
+    return body, status, headers
+
+
+@contextmanager
+def read_models(min_position: int | None) -> Iterator[Connection[DictRow]]:
+    """A read-model connection once the projections have reached `min_position`.
+
+    Waits up to three seconds for the projector (read-your-writes), then answers 503 with
+    Retry-After; the position actually served goes out as `Projection-Position`.
+    """
+    with services().read_pool.connection() as connection:
+        position = projection_position(connection)
+        deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
+        while min_position is not None and position < min_position:
+            if time.monotonic() >= deadline:
+                abort(503, message=f"the read models have reached position {position}, not yet "
+                      f"{min_position}; retry shortly", headers={"Retry-After": "1"})
+            time.sleep(READ_YOUR_WRITES_POLL)
+            connection.rollback()
+            position = projection_position(connection)
+        g.projection_position = position
+        yield connection

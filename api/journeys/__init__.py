@@ -1,0 +1,3 @@
+from api.journeys.resources import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,91 @@
+"""Journeys: start one, set its objective, end it; read the progress view and the list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import abort
+
+from api.common import ReadArgs, ReasonIn, SavedOut
+from api.http import actor, answer, expected_version, mentoring, read_models, services
+from api.journeys.schemas import (
+    AbandonmentIn, CompletionIn, JourneyIn, JourneyListArgs, JourneySummaryOut, ObjectiveIn,
+    ProgressOut,
+)
+from api.smorest import Blueprint
+from projections import queries
+
+blp = Blueprint("journeys", __name__, url_prefix="/v1/journeys",
+                description="Mentoring journeys: start, objective, end, progress")
+
+
+@blp.route("")
+class Journeys(MethodView):
+    @blp.arguments(JourneyIn)
+    @blp.response(201, SavedOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        saved = mentoring().start_journey(**body, actor=actor())
+        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=saved.id))
+
+    @blp.arguments(JourneyListArgs, location="query")
+    @blp.response(200, JourneySummaryOut(many=True))
+    @blp.paginate(max_page_size=100)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        min_position = args.pop("min_position", None)
+        with read_models(min_position) as connection:
+            items, total = queries.list_journeys(
+                connection, **args, page=pagination_parameters.page,
+                page_size=pagination_parameters.page_size, today=services().today())
+        pagination_parameters.item_count = total
+        return items
+
+
+@blp.route("/<uuid:journey_id>")
+class Journey(MethodView):
+    @blp.arguments(ReadArgs, location="query")
+    @blp.response(200, ProgressOut)
+    def get(self, args: dict[str, Any], journey_id: UUID) -> Any:
+        with read_models(args.get("min_position")) as connection:
+            progress = queries.journey_progress(connection, journey_id, services().today())
+        if progress is None:
+            abort(404, message=f"journey {journey_id} not found")
+        return progress, 200, {"ETag": f'"{progress["version"]}"'}
+
+
+@blp.route("/<uuid:journey_id>/objective")
+class Objective(MethodView):
+    @blp.arguments(ObjectiveIn)
+    @blp.response(200, SavedOut)
+    def put(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        return answer(mentoring().set_objective(journey_id, **body, actor=actor(),
+                                                expected_version=expected_version()))
+
+
+@blp.route("/<uuid:journey_id>/completion")
+class Completion(MethodView):
+    @blp.arguments(CompletionIn)
+    @blp.response(200, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        return answer(mentoring().complete_journey(journey_id, **body, actor=actor(),
+                                                   expected_version=expected_version()))
+
+
+@blp.route("/<uuid:journey_id>/abandonment")
+class Abandonment(MethodView):
+    @blp.arguments(AbandonmentIn)
+    @blp.response(200, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        return answer(mentoring().abandon_journey(journey_id, **body, actor=actor(),
+                                                  expected_version=expected_version()))
+
+
+@blp.route("/<uuid:journey_id>/erasure")
+class Erasure(MethodView):
+    @blp.arguments(ReasonIn)
+    @blp.response(200, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        return answer(mentoring().erase_personal_data(journey_id, body["reason"], actor=actor(),
+                                                      expected_version=expected_version()))

@@ -1,0 +1,3 @@
+from api.key_results.resources import blp
+
+__all__ = ["blp"]

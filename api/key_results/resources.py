@@ -1,0 +1,58 @@
+"""Key results: add, adjust, retire, and log KPI measurements against them."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import url_for
+from flask.views import MethodView
+
+from api.common import ReasonIn, SavedOut
+from api.http import actor, answer, expected_version, mentoring
+from api.key_results.schemas import KeyResultAdjustmentIn, KeyResultIn, KpiIn
+from api.smorest import Blueprint
+
+blp = Blueprint("key_results", __name__, url_prefix="/v1/journeys",
+                description="Key results of a journey and their KPI measurements")
+
+
+@blp.route("/<uuid:journey_id>/key-results")
+class KeyResults(MethodView):
+    @blp.arguments(KeyResultIn)
+    @blp.response(201, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        saved = mentoring().add_key_result(journey_id, **body, actor=actor(),
+                                           expected_version=expected_version())
+        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=journey_id))
+
+
+@blp.route("/<uuid:journey_id>/key-results/<uuid:key_result_id>")
+class KeyResult(MethodView):
+    @blp.arguments(KeyResultAdjustmentIn)
+    @blp.response(200, SavedOut)
+    def patch(self, body: dict[str, Any], journey_id: UUID, key_result_id: UUID) -> Any:
+        reason = body.pop("reason")
+        return answer(mentoring().adjust_key_result(journey_id, key_result_id, body,
+                                                    reason=reason, actor=actor(),
+                                                    expected_version=expected_version()))
+
+
+@blp.route("/<uuid:journey_id>/key-results/<uuid:key_result_id>/retirement")
+class Retirement(MethodView):
+    @blp.arguments(ReasonIn)
+    @blp.response(200, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID, key_result_id: UUID) -> Any:
+        return answer(mentoring().retire_key_result(journey_id, key_result_id, **body,
+                                                    actor=actor(),
+                                                    expected_version=expected_version()))
+
+
+@blp.route("/<uuid:journey_id>/key-results/<uuid:key_result_id>/kpis")
+class Kpis(MethodView):
+    @blp.arguments(KpiIn)
+    @blp.response(201, SavedOut)
+    def post(self, body: dict[str, Any], journey_id: UUID, key_result_id: UUID) -> Any:
+        saved = mentoring().log_kpi(journey_id, key_result_id, **body, actor=actor(),
+                                    expected_version=expected_version())
+        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=journey_id))

@@ -1,0 +1,3 @@
+from api.meetings.resources import blp
+
+__all__ = ["blp"]

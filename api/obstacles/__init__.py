@@ -1,0 +1,3 @@
+from api.obstacles.resources import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,3 @@
+from api.programmes.resources import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,61 @@
+"""Programmes: launch, enrol participants, close; read one with its participants."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import abort
+
+from api.common import ReadArgs, SavedOut
+from api.http import actor, answer, expected_version, mentoring, read_models
+from api.programmes.schemas import ClosureIn, ParticipantIn, ProgrammeIn, ProgrammeOut
+from api.smorest import Blueprint
+from projections import queries
+
+blp = Blueprint("programmes", __name__, url_prefix="/v1/programmes",
+                description="Mentoring programmes and their participants")
+
+
+@blp.route("")
+class Programmes(MethodView):
+    @blp.arguments(ProgrammeIn)
+    @blp.response(201, SavedOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        saved = mentoring().launch_programme(**body, actor=actor())
+        return answer(saved, status=201,
+                      location=url_for("programmes.Programme", programme_id=saved.id))
+
+
+@blp.route("/<uuid:programme_id>")
+class Programme(MethodView):
+    @blp.arguments(ReadArgs, location="query")
+    @blp.response(200, ProgrammeOut)
+    def get(self, args: dict[str, Any], programme_id: UUID) -> Any:
+        with read_models(args.get("min_position")) as connection:
+            programme = queries.programme(connection, programme_id)
+        if programme is None:
+            abort(404, message=f"programme {programme_id} not found")
+        return programme, 200, {"ETag": f'"{programme["version"]}"'}
+
+
+@blp.route("/<uuid:programme_id>/participants")
+class Participants(MethodView):
+    @blp.arguments(ParticipantIn)
+    @blp.response(201, SavedOut)
+    def post(self, body: dict[str, Any], programme_id: UUID) -> Any:
+        saved = mentoring().enrol_participant(programme_id, **body, actor=actor(),
+                                              expected_version=expected_version())
+        return answer(saved, status=201,
+                      location=url_for("programmes.Programme", programme_id=programme_id))
+
+
+@blp.route("/<uuid:programme_id>/closure")
+class Closure(MethodView):
+    @blp.arguments(ClosureIn)
+    @blp.response(200, SavedOut)
+    def post(self, body: dict[str, Any], programme_id: UUID) -> Any:
+        return answer(mentoring().close_programme(programme_id, body["reason"], actor=actor(),
+                                                  expected_version=expected_version()))

@@ -1,0 +1,3 @@
+from api.tasks.resources import blp
+
+__all__ = ["blp"]
