@@ -78,9 +78,9 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 
 def _refuse_non_json() -> Response | None:
-    if request.method in BODY_METHODS and request.content_length != 0 and not request.is_json:
-        if request.content_length or request.headers.get("Transfer-Encoding"):
-            return problem(415, "send the request body as application/json")
+    has_body = bool(request.content_length or request.headers.get("Transfer-Encoding"))
+    if request.method in BODY_METHODS and has_body and not request.is_json:
+        return problem(415, "send the request body as application/json")
     return None
 
 

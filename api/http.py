@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
-from flask import current_app, g, request
+from flask import current_app, g, request, url_for
 from flask_smorest import abort
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -52,6 +53,11 @@ def answer(saved: Saved, *, status: int = 200, location: str | None = None
     if location:
         headers["Location"] = location
     return body, status, headers
+
+
+def journey_location(journey_id: UUID) -> str:
+    """Where a client reads what a journey command changed: the progress view."""
+    return url_for("journeys.Journey", journey_id=journey_id)
 
 
 @contextmanager

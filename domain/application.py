@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.errors import Conflict, NotFound, StaleVersion
+from domain.history import RecordedEvent, StreamReader
 from domain.journey import Journey
 from domain.programme import Programme
 from domain.realignment import Realignment
@@ -229,13 +230,24 @@ class Mentoring(Application[UUID]):
         return self._change(Journey, journey_id, expected_version,
                             lambda j: j.erase_personal_data(reason, actor=actor))
 
-    # Reading aggregates
+    # Reading aggregates and history
+
+    def journey_history(
+        self, journey_id: UUID, *, after_version: int = 0, limit: int = 100
+    ) -> list[RecordedEvent]:
+        """The journey's stored events with their global positions, oldest first."""
+        reader = cast(StreamReader, self.recorder)
+        first = reader.select_stream(journey_id, limit=1)
+        if not first or type(self.mapper.to_domain_event(first[0])).__name__ != "JourneyStarted":
+            raise NotFound(f"journey {journey_id} not found")
+        notifications = reader.select_stream(journey_id, after_version=after_version, limit=limit)
+        return [RecordedEvent.of(self.mapper.to_domain_event(n), n.id) for n in notifications]
 
     def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""
         what = "journey" if kind is Journey else "programme"
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class Realignment(Protocol):
-    reason: str | None
+    @property
+    def reason(self) -> str | None: ...
 
     def apply(self, plan: JourneyPlan, *, review_id: UUID, reason: str, actor: str) -> None: ...
 

@@ -40,9 +40,13 @@ def require_texts(field: str, values: Sequence[str], limit: int = TEXT_LIMIT) ->
 
 
 def require_finite(field: str, value: float) -> float:
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
+    if not math.isfinite(number):
         raise RuleBroken(f"{field} must be a finite number", field=field)
-    return float(value)
+    return number
 
 
 def require_between(field: str, value: float, low: float, high: float) -> float:

@@ -7,15 +7,20 @@ from uuid import UUID
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import abort
 
 from api.common import ReadArgs, ReasonIn, SavedOut
 from api.http import actor, answer, expected_version, mentoring, read_models, services
 from api.journeys.schemas import (
-    AbandonmentIn, CompletionIn, JourneyIn, JourneyListArgs, JourneySummaryOut, ObjectiveIn,
+    AbandonmentIn,
+    CompletionIn,
+    JourneyIn,
+    JourneyListArgs,
+    JourneySummaryOut,
+    ObjectiveIn,
     ProgressOut,
 )
 from api.smorest import Blueprint
+from domain.errors import NotFound
 from projections import queries
 
 blp = Blueprint("journeys", __name__, url_prefix="/v1/journeys",
@@ -51,7 +56,7 @@ class Journey(MethodView):
         with read_models(args.get("min_position")) as connection:
             progress = queries.journey_progress(connection, journey_id, services().today())
         if progress is None:
-            abort(404, message=f"journey {journey_id} not found")
+            raise NotFound(f"journey {journey_id} not found")
         return progress, 200, {"ETag": f'"{progress["version"]}"'}
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import url_for
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common import SavedOut
-from api.http import actor, answer, expected_version, mentoring
+from api.http import actor, answer, expected_version, journey_location, mentoring
 from api.smorest import Blueprint, Schema
 from domain.rules import TEXT_LIMIT
 
@@ -34,7 +33,7 @@ class Obstacles(MethodView):
     def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
         saved = mentoring().raise_obstacle(journey_id, **body, actor=actor(),
                                            expected_version=expected_version())
-        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=journey_id))
+        return answer(saved, status=201, location=journey_location(journey_id))
 
 
 @blp.route("/<uuid:journey_id>/obstacles/<uuid:obstacle_id>/cleared")

@@ -7,12 +7,12 @@ from uuid import UUID
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import abort
 
 from api.common import ReadArgs, SavedOut
 from api.http import actor, answer, expected_version, mentoring, read_models
 from api.programmes.schemas import ClosureIn, ParticipantIn, ProgrammeIn, ProgrammeOut
 from api.smorest import Blueprint
+from domain.errors import NotFound
 from projections import queries
 
 blp = Blueprint("programmes", __name__, url_prefix="/v1/programmes",
@@ -37,7 +37,7 @@ class Programme(MethodView):
         with read_models(args.get("min_position")) as connection:
             programme = queries.programme(connection, programme_id)
         if programme is None:
-            abort(404, message=f"programme {programme_id} not found")
+            raise NotFound(f"programme {programme_id} not found")
         return programme, 200, {"ETag": f'"{programme["version"]}"'}
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.common import SavedOut
-from api.http import actor, answer, expected_version, mentoring
+from api.http import actor, answer, expected_version, journey_location, mentoring
 from api.reviews.schemas import ReviewIn
 from api.smorest import Blueprint
 
@@ -24,4 +23,4 @@ class Reviews(MethodView):
     def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
         saved = mentoring().hold_review(journey_id, **body, actor=actor(),
                                         expected_version=expected_version())
-        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=journey_id))
+        return answer(saved, status=201, location=journey_location(journey_id))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.common import ReasonIn, SavedOut
-from api.http import actor, answer, expected_version, mentoring
+from api.http import actor, answer, expected_version, journey_location, mentoring
 from api.smorest import Blueprint
 from api.tasks.schemas import RescheduleIn, TaskDoneIn, TaskIn
 
@@ -24,7 +23,7 @@ class Tasks(MethodView):
     def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
         saved = mentoring().plan_task(journey_id, **body, actor=actor(),
                                       expected_version=expected_version())
-        return answer(saved, status=201, location=url_for("journeys.Journey", journey_id=journey_id))
+        return answer(saved, status=201, location=journey_location(journey_id))
 
 
 @blp.route("/<uuid:journey_id>/tasks/<uuid:task_id>")

@@ -1,0 +1,191 @@
+"""Ada and Bo write at the same time; auditors replay any past version, snapshots or not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.application import project_aggregate
+
+from domain.application import Mentoring
+from domain.errors import Conflict, NotFound, StaleVersion
+from domain.journey import Journey
+from domain.programme import Programme
+from domain.realignment import PlanTask
+from tests.unit.domain_stories import (
+    ADMIN,
+    MENTEE,
+    MENTOR,
+    STARTED_ON,
+    TODAY,
+    a_journey,
+    fields,
+    refused,
+    story_refuses,
+)
+
+
+class RacingMentoring(Mentoring):
+    """Lets a rival writer save to the same aggregate between a command's load and its save.
+
+    Each time a command loads the latest state, the next rival (if any) runs first to the
+    store, so the command's save then collides with the rival's event, as when two requests
+    race in two processes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(today=lambda: TODAY)
+        self.rivals: list[Callable[[], Any]] = []
+        self._racing = False
+
+    def get(self, kind: Any, aggregate_id: UUID, version: int | None = None) -> Any:
+        aggregate = super().get(kind, aggregate_id, version)
+        if self.rivals and not self._racing and version is None:
+            self._racing = True
+            try:
+                self.rivals.pop(0)()
+            finally:
+                self._racing = False
+        return aggregate
+
+
+def test_a_command_at_the_expected_version_is_applied() -> None:
+    story = a_journey()
+    saved = story.app.hold_meeting(story.journey_id, TODAY, actor=MENTOR, expected_version=2)
+    assert (saved.version, story.journey().version) == (3, 3)
+
+
+def test_a_command_at_a_stale_version_is_refused() -> None:
+    story = a_journey()
+    story.app.hold_meeting(story.journey_id, TODAY, actor=MENTOR)
+    with story_refuses(story, StaleVersion, "expected version 2, but it is at 3"):
+        story.app.raise_obstacle(story.journey_id, "no time", actor=MENTEE, expected_version=2)
+    with story_refuses(story, StaleVersion, "expected version 4, but it is at 3"):
+        story.app.raise_obstacle(story.journey_id, "no time", actor=MENTEE, expected_version=4)
+
+
+def test_a_programme_command_at_a_stale_version_is_refused() -> None:
+    story = a_journey()
+    programme_id = story.programme_id
+    with refused(story.app, programme_id, StaleVersion, "expected version 1, but it is at 3"):
+        story.app.close_programme(programme_id, "done", actor=ADMIN, expected_version=1)
+    story.app.close_programme(programme_id, "done", actor=ADMIN, expected_version=3)
+    assert story.app.get(Programme, programme_id).is_closed
+
+
+def test_a_writer_who_loses_the_race_retries_on_the_fresh_state_and_keeps_both_events() -> None:
+    app = RacingMentoring()
+    story = a_journey(app=app)
+    key_result_id = story.add_key_result()
+    app.rivals.append(lambda: app.hold_meeting(story.journey_id, date(2026, 11, 2),
+                                               notes="Ada's notes", actor=MENTOR))
+
+    saved = app.log_kpi(story.journey_id, key_result_id, 1, TODAY, actor=MENTEE)
+
+    assert [type(e).__name__ for e in story.events()] == [
+        "JourneyStarted", "ObjectiveSet", "KeyResultAdded", "MeetingHeld", "KpiLogged"]
+    assert fields(story.events()[3])["notes"] == "Ada's notes"
+    assert saved.version == story.journey().version == 5
+
+
+def test_the_retry_checks_the_rules_again_on_the_fresh_state() -> None:
+    app = RacingMentoring()
+    story = a_journey(app=app)
+    task_id = story.plan_task()
+    app.rivals.append(lambda: app.drop_task(story.journey_id, task_id, reason="cancelled",
+                                            actor=MENTOR))
+    with pytest.raises(Conflict, match=f"^task {task_id} is already dropped$"):
+        app.complete_task(story.journey_id, task_id, done_on=TODAY, actor=MENTEE)
+    assert [type(e).__name__ for e in story.events()][-2:] == ["TaskPlanned", "TaskDropped"]
+
+
+def test_a_writer_at_an_expected_version_who_loses_the_race_is_told_it_is_stale() -> None:
+    app = RacingMentoring()
+    story = a_journey(app=app)
+    app.rivals.append(lambda: app.hold_meeting(story.journey_id, TODAY, actor=MENTOR))
+    with pytest.raises(StaleVersion, match=r"^version 2 was changed by another writer$"):
+        app.raise_obstacle(story.journey_id, "no time", actor=MENTEE, expected_version=2)
+    assert [type(e).__name__ for e in story.events()] == [
+        "JourneyStarted", "ObjectiveSet", "MeetingHeld"]
+
+
+def test_a_writer_who_loses_ten_races_in_a_row_gives_up_with_a_conflict() -> None:
+    app = RacingMentoring()
+    story = a_journey(app=app)
+
+    def ada_meets_first(minutes: int) -> Callable[[], Any]:
+        return lambda: app.hold_meeting(story.journey_id, TODAY, duration_minutes=minutes,
+                                        actor=MENTOR)
+
+    app.rivals.extend(ada_meets_first(minutes) for minutes in range(1, 11))
+    with pytest.raises(Conflict, match=r"^too many concurrent changes; try again$"):
+        app.raise_obstacle(story.journey_id, "no time", actor=MENTEE)
+    assert [type(e).__name__ for e in story.events()][2:] == ["MeetingHeld"] * 10
+    assert story.journey().obstacles == {}
+
+
+def _replayed_without_snapshots(app: Mentoring, journey_id: UUID, version: int | None = None
+                                ) -> Journey:
+    journey = project_aggregate(None, app.events.get(journey_id, lte=version))
+    assert isinstance(journey, Journey)
+    return journey
+
+
+def test_after_120_kpis_the_snapshotted_journey_replays_to_the_same_state() -> None:
+    story = a_journey()
+    key_result_id = story.add_key_result(due_on=date(2027, 3, 1))
+    task_id = story.plan_task(key_result_id=key_result_id, due_on=date(2026, 12, 1))
+    story.raise_obstacle()
+    story.app.hold_meeting(story.journey_id, date(2026, 9, 10), duration_minutes=30,
+                           notes="kick-off", actor=MENTOR)
+    story.app.hold_review(story.journey_id, date(2026, 10, 1), ["a plan"], ["start small"],
+                          key_result_scores={key_result_id: 0.2},
+                          next_review_on=date(2026, 11, 1), actor=MENTOR)
+    for day in range(120):
+        story.app.log_kpi(story.journey_id, key_result_id, day % 4,
+                          STARTED_ON + timedelta(days=day % 80), confidence=0.5, actor=MENTEE)
+    story.app.complete_task(story.journey_id, task_id, done_on=TODAY, actor=MENTEE)
+
+    journey = story.journey()
+    assert journey.version == 128
+    snapshots = story.app.snapshots
+    assert snapshots is not None
+    assert [s.originator_version for s in snapshots.get(story.journey_id)] == [50, 100]
+    assert vars(journey) == vars(_replayed_without_snapshots(story.app, story.journey_id))
+    assert journey.tasks[str(task_id)].status == "done"
+    assert [review.key_result_scores for review in journey.reviews] == [
+        {str(key_result_id): 0.2}]
+
+    at_55 = story.journey(version=55)
+    assert at_55.version == 55
+    assert vars(at_55) == vars(_replayed_without_snapshots(story.app, story.journey_id, 55))
+    assert at_55.tasks[str(task_id)].status == "open"
+    assert story.journey(version=100).version == 100
+    assert story.journey(version=101).version == 101
+
+
+def test_a_version_the_journey_never_reached_is_not_found() -> None:
+    story = a_journey()
+    with refused(story.app, story.journey_id, NotFound,
+                 f"journey {story.journey_id} has no version 3"):
+        story.journey(version=3)
+    assert story.journey(version=1).objective is None
+
+
+def test_a_snapshot_falling_inside_a_review_holds_the_review_s_changes_up_to_it() -> None:
+    story = a_journey()
+    for _ in range(45):
+        story.app.hold_meeting(story.journey_id, TODAY, actor=MENTOR)
+    story.app.hold_review(story.journey_id, TODAY, [], [],
+                          changes=[PlanTask(f"task {n}") for n in range(6)], actor=MENTOR)
+
+    snapshots = story.app.snapshots
+    assert snapshots is not None
+    assert [s.originator_version for s in snapshots.get(story.journey_id)] == [50]
+    at_50 = story.journey(version=50)
+    assert vars(at_50) == vars(_replayed_without_snapshots(story.app, story.journey_id, 50))
+    assert [task.title for task in at_50.tasks.values()] == ["task 0", "task 1"]
+    assert len(story.journey().tasks) == 6
