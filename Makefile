@@ -1,0 +1,36 @@
+# Development entry points. The virtualenv is (re)built only when pyproject.toml changes;
+# the editable install is in "compat" mode (the repo root on sys.path), so a package added
+# after the install is importable without reinstalling.
+PYTHON ?= python3
+VENV := .venv
+INSTALLED := $(VENV)/.installed
+VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck clean-var
+
+$(INSTALLED): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	touch $@
+
+run: $(INSTALLED)
+	$(VENV)/bin/python scripts/run_dev.py
+
+test: $(INSTALLED)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy domain projections api infra scripts
+
+# Stops the embedded server first: deleting the files of a running server leaves it orphaned.
+clean-var:
+	if [ -x $(VENV)/bin/python ] && [ -d $(VAR_DIR)/postgres ]; then \
+	  $(VENV)/bin/python -c 'import sys; from pathlib import Path; \
+	    from infra.embedded import stop_embedded_postgres; \
+	    stop_embedded_postgres(Path(sys.argv[1]))' $(VAR_DIR)/postgres; \
+	fi
+	rm -rf $(VAR_DIR)
