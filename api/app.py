@@ -25,6 +25,7 @@ from infra.settings import Settings
 PUBLIC_ENDPOINTS = {"health.Healthz", "health.Readyz", "health.Metrics", "api-docs.openapi_json",
                     "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+MAX_BODY_BYTES = 1024 * 1024  # a review with 50 changes of 5000 characters fits
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask("mentoring_journeys")
     app.json = IsoJSONProvider(app)
     app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_TITLE="Mentoring Journeys",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.1.0",

@@ -19,7 +19,7 @@ blp = Blueprint("meetings", __name__, url_prefix="/v1/journeys",
 
 class MeetingIn(Schema):
     held_on = fields.Date(required=True)
-    duration_minutes = optional(fields.Integer, validate=validate.Range(1, 24 * 60))
+    duration_minutes = optional(fields.Integer, strict=True, validate=validate.Range(1, 24 * 60))
     notes = optional(fields.String, validate=validate.Length(min=1, max=TEXT_LIMIT))
 
 
