@@ -15,7 +15,8 @@ class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=NAME)
     starts_on = fields.Date(required=True)
     ends_on = optional(fields.Date)
-    review_cadence_days = fields.Integer(load_default=30, strict=True, validate=validate.Range(1, 365))
+    review_cadence_days = fields.Integer(load_default=30, strict=True,
+                                         validate=validate.Range(1, 365))
     max_key_results = fields.Integer(load_default=5, strict=True, validate=validate.Range(1, 20))
 
 

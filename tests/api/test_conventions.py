@@ -11,13 +11,11 @@ import pytest
 
 from api.auth import mint_token
 from tests.api.conftest import (
-    ADMIN,
     MENTEE,
     MENTOR,
     SECRET,
     Desk,
     Journey,
-    Person,
     problem,
     saved,
 )
