@@ -1,0 +1,47 @@
+"""The journey progress projection: SPEC 2's view kept in PostgreSQL.
+
+A batch is handled in three steps — load the journeys it touches, apply every event
+in memory, write the changed rows back — so its cost is a few statements however
+many events it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+from projections.progress import JourneyProgress
+from projections.progress_events import JOURNEY_EVENTS, apply_event
+from projections.progress_tables import CREATE_TABLES, load_journeys, save_journeys
+
+_TASK_EVENTS = frozenset({"TaskRescheduled", "TaskDone", "TaskDropped"})
+
+
+class JourneyProgressProjection:
+    name = "journey_progress"
+    version = 1
+
+    def create_tables(self, cursor: Cursor[Any]) -> None:
+        cursor.execute(CREATE_TABLES)
+
+    def process(self, cursor: Cursor[Any], batch: Sequence[tuple[int, Any]]) -> None:
+        events = [(p, e) for p, e in batch if type(e).__name__ in JOURNEY_EVENTS]
+        if not events:
+            return
+        journey_ids = {e.originator_id for _, e in events}
+        task_ids = {e.task_id for _, e in events if type(e).__name__ in _TASK_EVENTS}
+        journeys = load_journeys(cursor, journey_ids, task_ids)
+        touched: dict[UUID, JourneyProgress] = {}
+        kpis: list[tuple[Any, ...]] = []
+        for position, event in events:
+            journey = apply_event(journeys, event, position)
+            if journey is not None:
+                touched[journey.id] = journey
+            if type(event).__name__ == "KpiLogged":
+                kpis.append((event.originator_id, event.key_result_id, position, event.value,
+                             event.observed_on, event.confidence, event.note, event.actor,
+                             event.timestamp))
+        save_journeys(cursor, touched.values(), kpis)
