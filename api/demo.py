@@ -94,6 +94,7 @@ def _kenji_speaks_up(app: Mentoring, programme: UUID, start: date) -> None:
     app.raise_obstacle(journey, "Design meetings are scheduled at short notice", actor=mentee)
     app.hold_review(
         journey, start + timedelta(days=35), ["Presented once"], ["Rehearsal time keeps slipping"],
+        next_review_on=app.today() + timedelta(days=5),
         changes=[RescheduleTask(rehearsal, start + timedelta(days=60))], actor=mentor,
     )
 
