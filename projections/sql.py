@@ -8,6 +8,7 @@ of round trips — what lets a million-event rebuild fit in its time budget.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -29,9 +30,9 @@ def write_rows(
     if not rows:
         return
     names = tuple(name for name, _ in columns)
-    target = f"{table}_staged" if key else table
+    target = _staged_name(table, tuple(columns)) if key else table
     if key:
-        cursor.execute(_staging(table, target))
+        cursor.execute(_staging(target, tuple(columns)))
     with cursor.copy(_copy(target, names)) as copy:
         copy.set_types([pg_type for _, pg_type in columns])
         for row in rows:
@@ -41,11 +42,21 @@ def write_rows(
 
 
 @cache
-def _staging(table: str, staged: str) -> sql.Composed:
+def _staged_name(table: str, columns: tuple[Column, ...]) -> str:
+    """Named after the columns it holds, not modelled on a table: the same session may write
+    a live table and its rebuilt shadow (`search_path`), whose columns may differ."""
+    digest = hashlib.blake2b(repr(columns).encode(), digest_size=4).hexdigest()
+    return f"{table}_staged_{digest}"
+
+
+@cache
+def _staging(staged: str, columns: tuple[Column, ...]) -> sql.Composed:
     """Lives as long as the session; emptied at every commit."""
     return sql.SQL(
-        "CREATE TEMP TABLE IF NOT EXISTS {staged} (LIKE {table}) ON COMMIT DELETE ROWS"
-    ).format(staged=sql.Identifier(staged), table=sql.Identifier(table))
+        "CREATE TEMP TABLE IF NOT EXISTS {staged} ({columns}) ON COMMIT DELETE ROWS"
+    ).format(staged=sql.Identifier(staged), columns=sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type))
+        for name, pg_type in columns))
 
 
 @cache
