@@ -1,9 +1,10 @@
-"""Command-line tools: `flask --app api token | projections run|status | demo seed`."""
+"""Command-line tools: `flask --app api token | projections run|rebuild|status | demo seed`."""
 
 from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from datetime import timedelta
 from typing import Any
@@ -11,11 +12,13 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from tqdm import tqdm
 
 from api.auth import ROLES, mint_token
 from api.health import projection_report
 from infra.secrets import jwt_secret
 from infra.settings import Settings
+from projections.tracking import Tracking
 
 projections_cli = AppGroup("projections", help="Run and inspect the read-model projector.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -51,9 +54,43 @@ def run_projections() -> None:
     click.echo("projector stopped", err=True)
 
 
-@projections_cli.command("status", help="Each projection's position, lag and state, as JSON.")
+@projections_cli.command("rebuild", help="Rebuild projections (all, or those named) from the "
+                         "start of the log beside the live views, and swap each in when caught "
+                         "up.")
+@click.argument("names", nargs=-1)
+def rebuild_projections(names: tuple[str, ...]) -> None:
+    services = _services()
+    projector = services.projector()
+    known = [projection.name for projection in projector.projections]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise click.UsageError(f"no projection {', '.join(unknown)}; there are "
+                               f"{', '.join(known)}")
+    chosen = list(names or known)
+    head = services.mentoring.recorder.max_notification_id
+    with tqdm(total=head() or 0, unit="event", unit_scale=True, file=sys.stderr,
+              desc=f"rebuilding {', '.join(chosen)}", mininterval=0.5) as bar:
+        def progress(states: dict[str, Tracking]) -> None:
+            total = max(head() or 0, int(bar.total or 0))
+            positions = [build.position for name in chosen if (build := states[name].rebuild)]
+            bar.total = total
+            bar.update((min(positions) if positions else total) - int(bar.n))
+
+        final = projector.rebuild(chosen, progress)
+    halted = {name: final[name] for name in chosen if final[name].status == "halted"}
+    for name, state in halted.items():
+        error = state.error or (state.rebuild.error if state.rebuild else None)
+        click.echo(f"{name}: halted: {error}", err=True)
+    if halted:
+        raise SystemExit(1)
+    for name in chosen:
+        click.echo(f"{name}: version {final[name].version} at position {final[name].position}")
+
+
+@projections_cli.command("status", help="Each projection's position, lag (events, seconds) and "
+                         "state (running, rebuilding, halted), as JSON.")
 def projections_status() -> None:
-    click.echo(json.dumps(projection_report(), indent=2))
+    click.echo(json.dumps(projection_report(), indent=2, default=str))
 
 
 @demo_cli.command("seed", help="Create a demonstration programme with realistic journeys.")

@@ -19,6 +19,7 @@ class Settings:
     jwt_secret: str | None = None
     var_dir: Path = Path("var")
     projector_poll_seconds: float = 1.0
+    ready_max_lag_seconds: float = 30.0
     log_level: str = "INFO"
 
     @classmethod
@@ -32,12 +33,17 @@ class Settings:
         var_dir = value("JOURNEYS_VAR_DIR")
         poll = value("JOURNEYS_PROJECTOR_POLL_SECONDS")
         log_level = value("JOURNEYS_LOG_LEVEL")
+        max_lag = value("JOURNEYS_READY_MAX_LAG_SECONDS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
             jwt_secret=value("JOURNEYS_JWT_SECRET"),
             var_dir=Path(var_dir) if var_dir else cls.var_dir,
-            projector_poll_seconds=_poll_seconds(poll) if poll else cls.projector_poll_seconds,
+            projector_poll_seconds=(_seconds("JOURNEYS_PROJECTOR_POLL_SECONDS", poll)
+                                    if poll else cls.projector_poll_seconds),
+            ready_max_lag_seconds=(_seconds("JOURNEYS_READY_MAX_LAG_SECONDS", max_lag,
+                                            allow_zero=True)
+                                   if max_lag else cls.ready_max_lag_seconds),
             log_level=log_level.upper() if log_level else cls.log_level,
         )
 
@@ -52,11 +58,12 @@ def _port(raw: str) -> int:
     return port
 
 
-def _poll_seconds(raw: str) -> float:
+def _seconds(name: str, raw: str, *, allow_zero: bool = False) -> float:
     try:
         seconds = float(raw)
     except ValueError:
-        raise ValueError(f"JOURNEYS_PROJECTOR_POLL_SECONDS must be a number, got {raw!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"JOURNEYS_PROJECTOR_POLL_SECONDS must be positive, got {seconds}")
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not (seconds >= 0 if allow_zero else seconds > 0) or seconds == float("inf"):
+        kind = "zero or more" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {kind}, got {seconds}")
     return seconds

@@ -5,6 +5,11 @@ its own tracking position and commits the batch together with its new position, 
 every event is applied exactly once across crashes. A projection that fails is
 halted and recorded in `projection_tracking` (never retried in a loop, never
 silently skipped) while the others go on.
+
+Beside the live views it drives rebuilds (see `projections.rebuilds`): a projection whose
+code has a new `version` is rebuilt from the start of the log into a shadow schema and
+swapped in when caught up; until then its live tables are left as they were, because code
+of one version must not write tables of another.
 """
 
 from __future__ import annotations
@@ -12,29 +17,39 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Notification
-from psycopg import Cursor, sql
+from psycopg import Cursor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from projections import tracking
+from projections import shadow, tracking
+from projections.batches import LARGEST_BATCH, Batch, EventLog, Pace, Read
+from projections.rebuilds import Rebuilds
+from projections.standby import LEADER_LOCK, follow_log
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = LARGEST_BATCH
 SCHEMA_LOCK = 7_305_001  # advisory lock keys, arbitrary but fixed
-LEADER_LOCK = 7_305_002
 _TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
-
-Batch = Sequence[tuple[int, Any]]
+__all__ = ["LEADER_LOCK", "SCHEMA_LOCK", "Projection", "Projector"]
+Dependent = Callable[[Cursor[Any]], None]
 
 
 class Projection(Protocol):
     name: str
     version: int
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table it owns, unqualified: its SQL names them so, never with a schema."""
+
+    @property
+    def schema(self) -> str:
+        """The schema its live tables are in (public unless it says otherwise)."""
 
     def create_tables(self, cursor: Cursor[Any]) -> None: ...
 
@@ -44,141 +59,179 @@ class Projection(Protocol):
 class Projector:
     def __init__(self, pool: ConnectionPool[Any], recorder: ApplicationRecorder,
                  decode: Callable[[Notification], Any], projections: Sequence[Projection],
-                 poll_seconds: float = 1.0, batch_size: int = BATCH_SIZE) -> None:
-        self._pool, self._recorder, self._decode = pool, recorder, decode
+                 poll_seconds: float = 1.0, batch_size: int = BATCH_SIZE,
+                 dependents: Sequence[Dependent] = ()) -> None:
+        """`batch_size` is the largest batch; `dependents` recreate whatever is built on the
+        views (analyst views) after the tables are created and after every swap."""
+        self._pool, self._recorder = pool, recorder
         self._projections = list(projections)
-        self._poll_seconds, self._batch_size = poll_seconds, batch_size
+        self._poll_seconds = poll_seconds
+        self._log = EventLog(recorder, decode)
+        self._live_pace, self._rebuild_pace = Pace(batch_size), Pace(batch_size)
+        self._dependents = list(dependents)
+        self.rebuilds = Rebuilds(pool, self._log, self._projections, self._dependents)
+
+    @property
+    def projections(self) -> list[Projection]:
+        return list(self._projections)
 
     def create_tables(self) -> None:
-        """Idempotent; the advisory lock keeps two processes starting together from colliding."""
+        """Idempotent; the advisory lock keeps two processes starting together from colliding.
+
+        Tables of a projection whose recorded version differs from its code are left alone:
+        a rebuild replaces them.
+        """
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cur.execute(tracking.CREATE_TABLE)
+            states = tracking.read_all(cur)
             for projection in self._projections:
-                projection.create_tables(cur)
-                tracking.register(cur, projection.name, projection.version)
+                state = states.get(projection.name)
+                if state is None or state.version == projection.version:
+                    shadow.create_home(cur, projection)
+                    tracking.register(cur, projection.name, projection.version)
+            for dependent in self._dependents:
+                dependent(cur)
 
     def run_once(self) -> int:
-        """Project everything recorded so far; returns how many notifications were read."""
+        """Project everything recorded so far, and drive any rebuild this process can take
+        on to its swap; returns how many notifications were read."""
         read = 0
         while True:
-            with self._pool.connection() as conn, conn.cursor() as cur:
-                states = tracking.read_all(cur)
-            running = {p.name: states[p.name].position for p in self._projections
-                       if not states[p.name].halted}
-            if not running:
+            states = self._states()
+            if self.rebuilds.ask_for_new_versions(states):
+                states = self._states()
+            done = self._live_round(states) + self._rebuild_round(states)
+            if done == 0:
                 return read
-            notifications = self._recorder.select_notifications(
-                min(running.values()), self._batch_size, inclusive_of_start=False)
-            if not notifications:
-                return read
-            batch, failure = self._decode_all(notifications)
-            for projection in self._projections:
-                if projection.name in running:
-                    self._project(projection, running[projection.name], batch, failure)
-            read += len(notifications)
+            read += done
 
     def run_forever(self, stop: threading.Event) -> None:
         """Wake on NOTIFY, poll anyway, and stand by while another projector leads."""
         while not stop.is_set():
             try:
-                with self._listener() as listener:
-                    if not self._lead(listener, stop):
-                        return
-                    self.create_tables()
-                    channel = sql.Identifier(self._recorder.channel_name)  # type: ignore[attr-defined]
-                    listener.execute(sql.SQL("LISTEN {}").format(channel))
-                    while not stop.is_set():
-                        if self.run_once() == 0:
-                            self._await_news(listener, stop)
+                follow_log(self._pool, self._recorder, stop, self._poll_seconds,
+                           on_lead=self.create_tables, catch_up=self.run_once)
             except _TRANSIENT:
                 logger.warning("projector lost the database; retrying", exc_info=True)
+                self.rebuilds.forget()
                 stop.wait(self._poll_seconds)
 
-    def _decode_all(
-        self, notifications: Sequence[Notification]
-    ) -> tuple[Batch, tuple[int, str] | None]:
-        """Decode up to the first notification that cannot be decoded, and say which it was."""
-        batch: list[tuple[int, Any]] = []
-        for notification in notifications:
-            try:
-                batch.append((notification.id, self._decode(notification)))
-            except Exception as error:
-                logger.exception("cannot decode notification %d", notification.id)
-                return batch, (notification.id, f"cannot decode {notification.topic}: {error!r}")
-        return batch, None
+    def _states(self) -> dict[str, tracking.Tracking]:
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            return tracking.read_all(cur)
 
-    def _project(self, projection: Projection, position: int, batch: Batch,
-                 failure: tuple[int, str] | None) -> None:
-        mine = [(p, e) for p, e in batch if p > position]
+    def _live_round(self, states: dict[str, tracking.Tracking]) -> int:
+        live = {p.name: states[p.name].position for p in self._projections
+                if states[p.name].version == p.version and not states[p.name].halted}
+        if not live:
+            return 0
+        read = self._log.read(min(live.values()), self._live_pace)
+        for projection in self._projections:
+            if projection.name in live:
+                self.project(projection, False, live[projection.name], read)
+        return read.count
+
+    def rebuild(self, names: Collection[str],
+                progress: Callable[[dict[str, tracking.Tracking]], None] = lambda _: None,
+                ) -> dict[str, tracking.Tracking]:
+        """Rebuild these projections to their swap — driving each rebuild, or following the
+        process that drives it — and return their final states (a halted one ends it too)."""
+        for name in names:
+            self.rebuilds.lock(name)  # ahead of the running projector, if we can
+        self.rebuilds.request(names)
+        while True:
+            states = self._states()
+            progress(states)
+            pending = [states[name].rebuild for name in names if states[name].rebuild]
+            if not pending or any(build.halted for build in pending if build):
+                for name in names:
+                    self.rebuilds.release(name)
+                self.rebuilds.close_if_idle()
+                return states
+            if self._rebuild_round(states, only=names) == 0:
+                time.sleep(min(self._poll_seconds, 0.5))  # another process drives it
+
+    def _rebuild_round(self, states: dict[str, tracking.Tracking],
+                       only: Collection[str] | None = None) -> int:
+        claimed = self.rebuilds.claim(states, only)
+        if not claimed:
+            return 0
+        read = self._log.read(min(claimed.values()), self._rebuild_pace)
+        done = read.count
+        for projection in self._projections:
+            if projection.name in claimed:
+                position = self.project(projection, True, claimed[projection.name], read)
+                if read.at_end and self.rebuilds.swap(projection, position):
+                    done += 1
+        return done
+
+    def project(self, projection: Projection, rebuilding: bool, position: int,
+                read: Read) -> int:
+        """Apply the events of `read` after `position`; returns the new position."""
+        mine = [(p, e) for p, e in read.batch if p > position]
         if mine:
             try:
-                if not self._commit(projection, position, mine):
-                    return
+                if not self.commit(projection, rebuilding, position, mine):
+                    return position
                 position = mine[-1][0]
             except _TRANSIENT:
                 raise
             except Exception:
-                self._isolate(projection, position, mine)
-                return
-        if failure is not None and failure[0] > position:
-            self._halt(projection, failure[0], failure[1])
+                return self._isolate(projection, rebuilding, position, mine)
+        if read.failure is not None and read.failure[0] > position:
+            self._halt(projection, rebuilding, read.failure[0], read.failure[1])
+        return position
 
-    def _commit(self, projection: Projection, expected: int, batch: Batch) -> bool:
+    def commit(self, projection: Projection, rebuilding: bool, expected: int,
+               batch: Batch) -> bool:
+        """One transaction: the batch's rows and the position they bring the view to."""
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             # A commit lost in a server crash loses its tracking position with it, so the
             # batch is simply projected again: views need not wait for the WAL flush.
             cur.execute("SET LOCAL synchronous_commit = off")
-            current = tracking.lock(cur, projection.name)
-            if current.halted or current.position != expected:
+            name, version = projection.name, projection.version
+            if rebuilding:
+                shadow.write_into(cur, shadow.shadow_schema(projection))
+                build = tracking.lock_rebuild(cur, name)
+                if build is None or build.halted or (build.version, build.position) != (
+                        version, expected):
+                    return False  # swapped, halted or restarted meanwhile
+                projection.process(cur, batch)
+                tracking.advance_rebuild(cur, name, batch[-1][0])
+                return True
+            shadow.write_into(cur, shadow.home_schema(projection))
+            current = tracking.lock(cur, name)
+            if current.halted or (current.version, current.position) != (version, expected):
                 return False  # another projector got here first
             projection.process(cur, batch)
-            tracking.advance(cur, projection.name, batch[-1][0])
+            tracking.advance(cur, name, batch[-1][0])
         return True
 
-    def _isolate(self, projection: Projection, position: int, batch: Batch) -> None:
+    def _isolate(self, projection: Projection, rebuilding: bool, position: int,
+                 batch: Batch) -> int:
         """Re-apply a failed batch one event at a time: keep the good ones, halt at the culprit."""
         for event_position, event in batch:
             try:
-                if not self._commit(projection, position, [(event_position, event)]):
-                    return
+                if not self.commit(projection, rebuilding, position, [(event_position, event)]):
+                    return position
                 position = event_position
             except _TRANSIENT:
                 raise
             except Exception as error:
-                logger.exception("projection %s failed at position %d", projection.name,
-                                 event_position)
-                self._halt(projection, event_position, f"{type(event).__name__}: {error!r}")
-                return
+                logger.exception("projection %s failed at position %d%s", projection.name,
+                                 event_position, " while rebuilding" if rebuilding else "")
+                self._halt(projection, rebuilding, event_position,
+                           f"{type(event).__name__}: {error!r}")
+                return position
+        return position
 
-    def _halt(self, projection: Projection, position: int, reason: str) -> None:
-        logger.error("projection %s halted at position %d: %s", projection.name, position, reason)
+    def _halt(self, projection: Projection, rebuilding: bool, position: int,
+              reason: str) -> None:
+        what = "rebuild of projection" if rebuilding else "projection"
+        logger.error("%s %s halted at position %d: %s", what, projection.name, position, reason)
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            tracking.halt(cur, projection.name, f"position {position}: {reason}")
-
-    def _listener(self) -> psycopg.Connection[Any]:
-        """Its own connection: a session lock and LISTEN must not leak into pooled ones."""
-        conninfo, kwargs = self._pool.conninfo, self._pool.kwargs
-        conninfo = conninfo() if callable(conninfo) else conninfo
-        kwargs = dict((kwargs() if callable(kwargs) else kwargs) or {})
-        for pooled_only in ("autocommit", "row_factory"):
-            kwargs.pop(pooled_only, None)
-        return psycopg.connect(conninfo, autocommit=True, **kwargs)
-
-    def _lead(self, listener: psycopg.Connection[Any], stop: threading.Event) -> bool:
-        """Hold the leader lock for as long as this connection lives; a second projector waits."""
-        while not stop.is_set():
-            row = listener.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
-            if row is not None and row[0]:
-                return True
-            stop.wait(self._poll_seconds)
-        return False
-
-    def _await_news(self, listener: psycopg.Connection[Any], stop: threading.Event) -> None:
-        deadline = time.monotonic() + self._poll_seconds
-        while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            for _ in listener.notifies(timeout=min(remaining, 0.25), stop_after=1):
-                return
+            halt = tracking.halt_rebuild if rebuilding else tracking.halt
+            halt(cur, projection.name, f"position {position}: {reason}")
+        if rebuilding:
+            self.rebuilds.release(projection.name)

@@ -14,6 +14,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from domain.application import Mentoring
+from domain.programme import Programme
 from infra.database import connection_pool, eventsourcing_env
 from projections import Projector, all_projections, queries
 from projections.journey_progress import JourneyProgressProjection
@@ -308,3 +309,34 @@ def test_a_second_projector_stands_by_until_the_first_one_stops(app: Mentoring,
         first.join(timeout=5)
         second.join(timeout=5)
     assert not first.is_alive() and not second.is_alive()
+
+
+def test_a_lost_notification_delays_the_view_by_at_most_the_poll_interval(
+        app: Mentoring, pool: ConnectionPool[Any]) -> None:
+    projector = projector_for(app, pool, poll_seconds=0.5)
+    stop = threading.Event()
+    runner = threading.Thread(target=projector.run_forever, args=(stop,))
+    runner.start()
+    try:
+        time.sleep(0.3)  # let it go idle, waiting on LISTEN
+        programme = Programme.launch("Quiet cohort", date(2025, 2, 1), actor="admin")
+        stored = [app.mapper.to_stored_event(e) for e in programme.collect_events()]
+        with pool.connection() as conn:  # stored as the recorder would, but without NOTIFY
+            position = conn.execute(
+                "INSERT INTO mentoring_events (originator_id, originator_version, topic, state)"
+                " VALUES (%s, %s, %s, %s) RETURNING notification_id",
+                (stored[0].originator_id, stored[0].originator_version, stored[0].topic,
+                 stored[0].state)).fetchone()["notification_id"]
+        stored_at = time.monotonic()
+        while time.monotonic() - stored_at < 3:
+            with pool.connection() as conn:
+                if queries.projection_position(conn) >= position:
+                    break
+            time.sleep(0.01)
+        waited = time.monotonic() - stored_at
+    finally:
+        stop.set()
+        runner.join(timeout=5)
+    with pool.connection() as conn:
+        assert queries.projection_position(conn) == position
+    assert waited < 0.5 + 0.3  # the poll interval, plus the time to project one event

@@ -19,6 +19,7 @@ def test_a_newcomer_without_configuration_gets_the_development_defaults() -> Non
         jwt_secret=None,
         var_dir=Path("var"),
         projector_poll_seconds=1.0,
+        ready_max_lag_seconds=30.0,
         log_level="INFO",
     )
 
@@ -31,6 +32,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
             "JOURNEYS_JWT_SECRET": "s3cret",
             "JOURNEYS_VAR_DIR": "/srv/journeys",
             "JOURNEYS_PROJECTOR_POLL_SECONDS": "0.25",
+            "JOURNEYS_READY_MAX_LAG_SECONDS": "12.5",
             "JOURNEYS_LOG_LEVEL": "debug",
             "UNRELATED": "ignored",
         }
@@ -42,6 +44,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
         jwt_secret="s3cret",
         var_dir=Path("/srv/journeys"),
         projector_poll_seconds=0.25,
+        ready_max_lag_seconds=12.5,
         log_level="DEBUG",
     )
 
@@ -59,6 +62,7 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("PORT", "70000", "PORT must be between 1 and 65535, got 70000"),
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "0", "must be positive, got 0.0"),
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "soon", "must be a number, got 'soon'"),
+        ("JOURNEYS_READY_MAX_LAG_SECONDS", "-1", "must be zero or more, got -1.0"),
     ],
 )
 def test_a_malformed_number_is_refused_with_its_name(name: str, value: str, message: str) -> None:
