@@ -18,6 +18,7 @@ from api.auth import ROLES, mint_token
 from api.health import projection_report
 from infra.secrets import jwt_secret
 from infra.settings import Settings
+from projections.batches import collect_garbage_rarely
 from projections.tracking import Tracking
 
 projections_cli = AppGroup("projections", help="Run and inspect the read-model projector.")
@@ -49,6 +50,7 @@ def run_projections() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     projector = _services().projector()
+    collect_garbage_rarely()
     click.echo("projector running; Ctrl-C stops it", err=True)
     projector.run_forever(stop)
     click.echo("projector stopped", err=True)
@@ -67,6 +69,7 @@ def rebuild_projections(names: tuple[str, ...]) -> None:
         raise click.UsageError(f"no projection {', '.join(unknown)}; there are "
                                f"{', '.join(known)}")
     chosen = list(names or known)
+    collect_garbage_rarely()
     head = services.mentoring.recorder.max_notification_id
     with tqdm(total=head() or 0, unit="event", unit_scale=True, file=sys.stderr,
               desc=f"rebuilding {', '.join(chosen)}", mininterval=0.5) as bar:

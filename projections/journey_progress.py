@@ -13,7 +13,6 @@ from uuid import UUID
 
 from psycopg import Cursor
 
-from projections.progress import JourneyProgress
 from projections.progress_events import JOURNEY_EVENTS, apply_event
 from projections.progress_tables import CREATE_TABLES, load_journeys, save_journeys
 
@@ -34,16 +33,17 @@ class JourneyProgressProjection:
         if not events:
             return
         journey_ids = {e.originator_id for _, e in events}
-        task_ids = {e.task_id for _, e in events if type(e).__name__ in _TASK_EVENTS}
-        journeys = load_journeys(cursor, journey_ids, task_ids)
-        touched: dict[UUID, JourneyProgress] = {}
+        task_keys = {(e.originator_id, e.task_id) for _, e in events
+                     if type(e).__name__ in _TASK_EVENTS}
+        loaded = load_journeys(cursor, journey_ids, task_keys)
+        touched: dict[UUID, None] = {}
         kpis: list[tuple[Any, ...]] = []
         for position, event in events:
-            journey = apply_event(journeys, event, position)
+            journey = apply_event(loaded.journeys, event, position)
             if journey is not None:
-                touched[journey.id] = journey
+                touched[journey.id] = None
             if type(event).__name__ == "KpiLogged":
                 kpis.append((event.originator_id, event.key_result_id, position, event.value,
                              event.observed_on, event.confidence, event.note, event.actor,
                              event.timestamp))
-        save_journeys(cursor, touched.values(), kpis)
+        save_journeys(cursor, loaded, touched, kpis)

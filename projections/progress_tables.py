@@ -8,11 +8,12 @@ without re-reading the KPI series.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
-from psycopg.rows import dict_row
+from psycopg.rows import tuple_row
 
 from projections.progress import JourneyProgress, KeyResultProgress, TaskState
 from projections.sql import Column, write_rows
@@ -83,29 +84,47 @@ KPI_COLUMNS: Sequence[Column] = (
 )
 
 
+TaskKey = tuple[UUID, UUID]  # (journey_id, task_id)
+
+
+@dataclass
+class Loaded:
+    """The journeys a batch touches, and their rows as read: only rows that differ from
+    these are written back, so a KPI costs one key result's row, not every one."""
+
+    journeys: dict[UUID, JourneyProgress] = field(default_factory=dict)
+    rows: dict[tuple[UUID, UUID], tuple[Any, ...]] = field(default_factory=dict)
+
+
 def load_journeys(cursor: Cursor[Any], journey_ids: Iterable[UUID],
-                  task_ids: Iterable[UUID]) -> dict[UUID, JourneyProgress]:
-    """The journeys with all their key results, but only the tasks the batch mentions."""
-    ids, tasks = list(journey_ids), list(task_ids)
-    cur = cursor.connection.cursor(row_factory=dict_row)
-    cur.execute("SELECT * FROM journey_progress WHERE journey_id = ANY(%s)", (ids,))
-    journeys = {row["journey_id"]: _journey(row) for row in cur.fetchall()}
-    cur.execute("SELECT * FROM key_results WHERE journey_id = ANY(%s) ORDER BY added_position",
-                (ids,))
+                  task_keys: Iterable[TaskKey]) -> Loaded:
+    """The journeys with all their key results, but only the tasks the batch mentions.
+
+    Key results and tasks are read as tuples in the column order they are written in, which
+    is also what `save_journeys` compares against.
+    """
+    ids, keys = list(journey_ids), list(task_keys)
+    loaded = Loaded()
+    cur = cursor.connection.cursor(row_factory=tuple_row)
+    cur.execute(_SELECT_JOURNEYS, (ids,))
+    journeys = loaded.journeys = {row[0]: _journey(row) for row in cur.fetchall()}
+    cur.execute(_SELECT_KEY_RESULTS, (ids,))
     for row in cur.fetchall():
-        journeys[row["journey_id"]].key_results[row["key_result_id"]] = _key_result(row)
-    if tasks:
-        cur.execute("SELECT * FROM tasks WHERE journey_id = ANY(%s) AND task_id = ANY(%s)",
-                    (ids, tasks))
+        journeys[row[0]].key_results[row[1]] = _key_result(row)
+        loaded.rows[row[0], row[1]] = row
+    if keys:
+        cur.execute(_SELECT_TASKS, ([j for j, _ in keys], [t for _, t in keys]))
         for row in cur.fetchall():
-            journeys[row["journey_id"]].tasks[row["task_id"]] = _task(row)
-    return journeys
+            journeys[row[0]].tasks[row[1]] = TaskState(*row[1:])
+            loaded.rows[row[0], row[1]] = row
+    return loaded
 
 
-def save_journeys(cursor: Cursor[Any], journeys: Iterable[JourneyProgress],
+def save_journeys(cursor: Cursor[Any], loaded: Loaded, touched: Iterable[UUID],
                   kpis: Sequence[Sequence[Any]]) -> None:
     rows, key_results, tasks = [], [], []
-    for j in journeys:
+    for journey_id in touched:
+        j = loaded.journeys[journey_id]
         rows.append((
             j.id, j.programme_id, j.mentor_id, j.mentee_id, j.status, j.started_on,
             j.planned_end_on,
@@ -113,13 +132,14 @@ def save_journeys(cursor: Cursor[Any], journeys: Iterable[JourneyProgress],
             j.tasks_done, j.tasks_dropped, j.open_obstacles, j.meetings_held, j.reviews_held,
             j.last_review_on, j.last_review_position, j.last_review_next_review_on,
             j.next_review_due_on, j.lowest_confidence, j.version, j.position))
-        key_results += [(
-            j.id, kr.id, kr.title, kr.baseline, kr.target, kr.unit, kr.due_on, kr.weight, kr.status,
-            kr.current, kr.progress, kr.confidence, kr.last_observed_on, kr.added_position,
-            kr.kpi_observed_on, kr.kpi_position, kr.confidence_observed_on, kr.confidence_position,
-        ) for kr in j.key_results.values()]
-        tasks += [(j.id, t.id, t.title, t.key_result_id, t.owner, t.due_on, t.status)
-                  for t in j.tasks.values()]
+        for kr in j.key_results.values():
+            row = _key_result_row(j.id, kr)
+            if loaded.rows.get((j.id, kr.id)) != row:
+                key_results.append(row)
+        for t in j.tasks.values():
+            row = _task_row(j.id, t)
+            if loaded.rows.get((j.id, t.id)) != row:
+                tasks.append(row)
     write_rows(cursor, "journey_progress", JOURNEY_COLUMNS, rows, key=("journey_id",))
     write_rows(cursor, "key_results", KEY_RESULT_COLUMNS, key_results,
                key=("journey_id", "key_result_id"))
@@ -127,19 +147,48 @@ def save_journeys(cursor: Cursor[Any], journeys: Iterable[JourneyProgress],
     write_rows(cursor, "kpi_measurements", KPI_COLUMNS, kpis)
 
 
-def _journey(row: dict[str, Any]) -> JourneyProgress:
-    fields = {k: v for k, v in row.items() if k not in ("journey_id", "score", "next_review_due_on",
-                                                         "lowest_confidence")}
-    return JourneyProgress(id=row["journey_id"], **fields)
+def _key_result_row(journey_id: UUID, kr: KeyResultProgress) -> tuple[Any, ...]:
+    return (journey_id, kr.id, kr.title, kr.baseline, kr.target, kr.unit, kr.due_on, kr.weight,
+            kr.status, kr.current, kr.progress, kr.confidence, kr.last_observed_on,
+            kr.added_position, kr.kpi_observed_on, kr.kpi_position, kr.confidence_observed_on,
+            kr.confidence_position)
 
 
-def _key_result(row: dict[str, Any]) -> KeyResultProgress:
-    skip = ("journey_id", "key_result_id", "current", "progress")
-    fields = {k: v for k, v in row.items() if k not in skip}
-    kpi_value = row["current"] if row["kpi_position"] is not None else None
-    return KeyResultProgress(id=row["key_result_id"], kpi_value=kpi_value, **fields)
+def _task_row(journey_id: UUID, t: TaskState) -> tuple[Any, ...]:
+    return (journey_id, t.id, t.title, t.key_result_id, t.owner, t.due_on, t.status)
 
 
-def _task(row: dict[str, Any]) -> TaskState:
-    fields = {k: v for k, v in row.items() if k not in ("journey_id", "task_id")}
-    return TaskState(id=row["task_id"], **fields)
+def _names(columns: Sequence[Column]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+_JOURNEY_FIELDS = [name for name, _ in JOURNEY_COLUMNS]
+_DERIVED = ("score", "next_review_due_on", "lowest_confidence")  # properties, recomputed
+_SELECT_JOURNEYS = (f"SELECT {_names(JOURNEY_COLUMNS)} FROM journey_progress"
+                    " WHERE journey_id = ANY(%s)")
+_SELECT_KEY_RESULTS = (f"SELECT {_names(KEY_RESULT_COLUMNS)} FROM key_results"
+                       " WHERE journey_id = ANY(%s) ORDER BY added_position")
+# One primary-key probe per task, however large the table has grown (OFFSET 0 keeps the
+# planner from turning it into a hash join over the whole table).
+_SELECT_TASKS = (f"SELECT {_names(TASK_COLUMNS)} FROM unnest(%s::uuid[], %s::uuid[])"
+                 " AS k (k_journey_id, k_task_id) CROSS JOIN LATERAL (SELECT * FROM tasks"
+                 " WHERE journey_id = k_journey_id AND task_id = k_task_id OFFSET 0) AS t")
+
+
+def _journey(row: tuple[Any, ...]) -> JourneyProgress:
+    fields = {name: value for name, value in zip(_JOURNEY_FIELDS, row, strict=True)
+              if name not in _DERIVED}
+    return JourneyProgress(id=fields.pop("journey_id"), **fields)
+
+
+def _key_result(row: tuple[Any, ...]) -> KeyResultProgress:
+    (_, key_result_id, title, baseline, target, unit, due_on, weight, status, current, _,
+     confidence, last_observed_on, added_position, kpi_observed_on, kpi_position,
+     confidence_observed_on, confidence_position) = row
+    return KeyResultProgress(
+        id=key_result_id, title=title, baseline=baseline, target=target, unit=unit,
+        due_on=due_on, weight=weight, added_position=added_position, status=status,
+        kpi_value=current if kpi_position is not None else None,
+        kpi_observed_on=kpi_observed_on, kpi_position=kpi_position, confidence=confidence,
+        confidence_observed_on=confidence_observed_on, confidence_position=confidence_position,
+        last_observed_on=last_observed_on)

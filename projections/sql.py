@@ -1,6 +1,6 @@
 """Set-based writes shared by the projections.
 
-A batch's rows reach PostgreSQL through COPY (encoded in C by psycopg), straight into
+A batch's rows reach PostgreSQL through binary COPY (encoded in C by psycopg), straight into
 insert-only tables, or through a session-local staging table merged with one
 `INSERT … ON CONFLICT` for upserts. A batch of hundreds of events thus costs a handful
 of round trips — what lets a million-event rebuild fit in its time budget.
@@ -61,7 +61,7 @@ def _staging(staged: str, columns: tuple[Column, ...]) -> sql.Composed:
 
 @cache
 def _copy(table: str, names: tuple[str, ...]) -> sql.Composed:
-    return sql.SQL("COPY {table} ({names}) FROM STDIN").format(
+    return sql.SQL("COPY {table} ({names}) FROM STDIN (FORMAT BINARY)").format(
         table=sql.Identifier(table), names=sql.SQL(", ").join(map(sql.Identifier, names)))
 
 

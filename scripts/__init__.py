@@ -1,0 +1,1 @@
+"""Development, benchmark and drill scripts, run as files (`python scripts/NAME.py`)."""
