@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck clean-var
+.PHONY: run test lint typecheck clean-var bench bench-projections drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy domain projections api infra scripts
+
+# Benchmarks and drills run on a scratch database: a new one on DATABASE_URL's server (dropped
+# afterwards), else an embedded server in a temporary directory.
+bench: bench-projections
+
+bench-projections: $(INSTALLED)
+	$(VENV)/bin/python scripts/bench_projections.py
+
+drill: $(INSTALLED)
+	$(VENV)/bin/python scripts/drills.py
 
 # Stops the embedded server first: deleting the files of a running server leaves it orphaned.
 clean-var:

@@ -42,7 +42,10 @@ def write_into(cursor: Cursor[Any], schema: str) -> None:
 
 def create_home(cursor: Cursor[Any], projection: Any) -> None:
     schema = home_schema(projection)
-    cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    exists = cursor.connection.cursor(row_factory=tuple_row).execute(
+        "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    if not exists:  # asked only then: CREATE SCHEMA needs a privilege the app may lack
+        cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     write_into(cursor, schema)
     projection.create_tables(cursor)
     cursor.execute("SET LOCAL search_path TO DEFAULT")
