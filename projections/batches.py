@@ -3,7 +3,7 @@
 A projector that is live reads a handful of events at a time, so each commits moments after
 it was stored; one that is far behind (a restart, a rebuild) doubles its batch while every
 read comes back full, up to thousands of events per transaction, so a million-event backlog
-costs a few hundred commits. The first short read (the end of the log) brings it back to
+costs tens of commits, not thousands. The first short read (the end of the log) brings it back to
 small batches.
 """
 
