@@ -23,6 +23,8 @@ _TASK_EVENTS = frozenset({"TaskRescheduled", "TaskDone", "TaskDropped"})
 class JourneyProgressProjection:
     name = "journey_progress"
     version = 1
+    tables: tuple[str, ...] = ("journey_progress", "key_results", "tasks", "kpi_measurements")
+    schema = "public"
 
     def create_tables(self, cursor: Cursor[Any]) -> None:
         cursor.execute(CREATE_TABLES)

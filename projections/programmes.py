@@ -39,6 +39,8 @@ PROGRAMME_EVENTS = frozenset({"ProgrammeLaunched", "ParticipantEnrolled", "Progr
 class ProgrammesProjection:
     name = "programmes"
     version = 1
+    tables: tuple[str, ...] = ("programmes", "participants")
+    schema = "public"
 
     def create_tables(self, cursor: Cursor[Any]) -> None:
         cursor.execute(CREATE_TABLES)
