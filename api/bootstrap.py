@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
-from infra.secrets import jwt_secret
+from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
 from projections.runner import Projector
@@ -33,7 +33,8 @@ class Services:
     def projector(self) -> Projector:
         return Projector(
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
-            all_projections(), poll_seconds=self.settings.projector_poll_seconds,
+            all_projections(analytics_key(self.settings)),
+            poll_seconds=self.settings.projector_poll_seconds,
         )
 
     def close(self) -> None:
