@@ -50,3 +50,13 @@ class KpiIn(Schema):
     observed_on = fields.Date(required=True)
     confidence = optional(fields.Float, allow_nan=False, validate=validate.Range(0, 1))
     note = optional(fields.String, validate=validate.Length(min=1, max=TEXT_LIMIT))
+
+
+class KpiOut(Schema):
+    observed_on = fields.Date()
+    value = fields.Float()
+    confidence = fields.Float(allow_none=True)
+    note = fields.String(allow_none=True)
+    actor = fields.String(metadata={"description": "who logged it"})
+    logged_at = fields.DateTime(metadata={"description": "when it was logged (UTC)"})
+    position = fields.Integer(metadata={"description": "global position of its event"})
