@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app api token | projections run|status | demo seed`."""
+"""Command-line tools: `flask --app api token | projections run|status | demo seed`
+(and `analytics create-role|export`, in api/analytics_cli.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from api.analytics_cli import analytics_cli
 from api.auth import ROLES, mint_token
 from api.health import projection_report
 from infra.secrets import jwt_secret
@@ -34,6 +36,7 @@ def register_commands(app: Flask, settings: Settings) -> None:
 
     app.cli.add_command(projections_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(analytics_cli)
 
 
 def _services() -> Any:
