@@ -64,6 +64,8 @@ def plan_change(event: Any) -> PlanChange | None:
 
 
 def plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

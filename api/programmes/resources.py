@@ -53,7 +53,7 @@ class ProgrammeStats(MethodView):
     @blp.arguments(ReadArgs, location="query")
     @blp.response(200, ProgrammeStatsOut)
     def get(self, args: dict[str, Any], programme_id: UUID) -> Any:
-        """The programme's figures (SPEC 4) as of today, over all its journeys.
+        """The programme's figures as of today, over all its journeys.
 
         Health and overdue reviews depend on today's date, so the figures are computed at
         each request from the read models; each field's description gives its definition.

@@ -78,7 +78,7 @@ class ProgrammeStatsOut(Schema):
     journeys_by_status = fields.Nested(JourneysByStatusOut, metadata={
         "description": "journeys per status; every status is present"})
     journeys_by_health = fields.Nested(JourneysByHealthOut, metadata={
-        "description": "journeys per health (SPEC 2, as of today); every value is present"})
+        "description": "journeys per health as of today; every value is present"})
     average_score = _figure(fields.Float, (
         "mean score of the journeys that have one (at least one active key result), whatever "
         "their status; null when none has"))
