@@ -32,9 +32,10 @@ COLUMNS: Sequence[Column] = (
     ("before", "jsonb"), ("after", "jsonb"), ("reason", "text"), ("review_id", "uuid"),
 )
 _TEXT_KEYS = "ARRAY[" + ", ".join(f"'{name}'" for name in sorted(TEXT_FIELDS)) + "]"
-_ERASE_JSON = """CASE WHEN {0} IS NULL THEN NULL ELSE {0} || COALESCE((
+# The text fields present, each overwritten; a null before stays null (null || x is null).
+_ERASE_JSON = """{0} || COALESCE((
     SELECT jsonb_object_agg(k, to_jsonb('[erased]'::text)) FROM jsonb_object_keys({0}) AS k
-    WHERE k = ANY(""" + _TEXT_KEYS + """)), '{{}}'::jsonb) END"""
+    WHERE k = ANY(""" + _TEXT_KEYS + """)), '{{}}'::jsonb)"""
 ERASE = f"""UPDATE plan_history AS h
     SET reason = CASE WHEN h.reason IS NULL THEN NULL ELSE '{ERASED}' END,
         before = {_ERASE_JSON.format("h.before")}, after = {_ERASE_JSON.format("h.after")}
