@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app api token | projections run|status | demo seed`."""
+"""Command-line tools: `flask --app api token | projections run|status | demo seed`; the
+`journeys` commands are in api/journeys_cli.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask.cli import AppGroup
 
 from api.auth import ROLES, mint_token
 from api.health import projection_report
+from api.journeys_cli import journeys_cli
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 
@@ -34,6 +36,7 @@ def register_commands(app: Flask, settings: Settings) -> None:
 
     app.cli.add_command(projections_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(journeys_cli)
 
 
 def _services() -> Any:
