@@ -1,16 +1,24 @@
-"""`flask --app api journeys verify|heads`: the auditor's command line over the hash chain."""
+"""`flask --app api journeys verify|heads|export|import|replay`: the auditor's command line."""
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TextIO
 from uuid import UUID
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from domain.application import Mentoring
+from domain.errors import NotFound
+from domain.history import journey_state
+from domain.journey import Journey
+from domain.replay import offline_mapper, replay_journey
 from infra.hash_chain import Verdict
+from infra.portable_stream import InvalidStream, export_stream, import_stream, read_stream
 
 journeys_cli = AppGroup("journeys", help="Verify, anchor, export, import and replay streams.")
 
@@ -81,3 +89,55 @@ def _check_anchors(chain: Any, listing: Any) -> int:
 def heads() -> None:
     for head in _services().event_chain.heads():
         click.echo(f"{head.originator_id} {head.version} {head.hash}")
+
+
+@journeys_cli.command("export", help="Write a journey's stream as JSON Lines.")
+@click.argument("journey_id", type=click.UUID)
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="The file to write (default: standard output).")
+def export(journey_id: UUID, out: TextIO) -> None:
+    try:
+        events = export_stream(_services().event_chain, journey_id)
+    except InvalidStream as refusal:
+        raise click.ClickException(str(refusal)) from None
+    out.writelines(event.to_line() for event in events)
+
+
+@journeys_cli.command("import", help="Load an exported journey into this store, all or nothing.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_(file: TextIO) -> None:
+    services = _services()
+    try:
+        events = read_stream(file)
+        import_stream(services.mentoring, services.event_chain, events,
+                      snapshot_every=Mentoring.snapshotting_intervals[Journey])
+    except InvalidStream as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"imported journey {events[0].originator_id}, {len(events)} events")
+
+
+@journeys_cli.command("replay", help="Print a journey's state from an exported file, offline.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
+                                          "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
+                                          "%Y-%m-%d"]),
+              help="As it stood at this time (UTC unless an offset is given).")
+@click.option("--version", type=click.IntRange(min=1), help="As of this version.")
+def replay(file: TextIO, at: datetime | None, version: int | None) -> None:
+    if at is not None and version is not None:
+        raise click.UsageError("ask for --at or --version, not both")
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    try:
+        events = read_stream(file)
+        journey = replay_journey((e.stored() for e in events), offline_mapper(),
+                                 version=version, at=at)
+    except (InvalidStream, NotFound) as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(json.dumps(journey_state(journey), default=_plain, indent=2, ensure_ascii=False))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
