@@ -120,13 +120,13 @@ class Mentoring(Application[UUID]):
 
     def log_kpi(
         self, journey_id: UUID, key_result_id: UUID, value: float, observed_on: date, *,
-        confidence: float | None = None, note: str | None = None, actor: str,
-        expected_version: int | None = None,
+        confidence: float | None = None, note: str | None = None, source: str = "manual",
+        actor: str, expected_version: int | None = None,
     ) -> Saved:
         return self._change(
             Journey, journey_id, expected_version,
             lambda j: j.log_kpi(key_result_id, value, observed_on, confidence=confidence,
-                                note=note, actor=actor, today=self.today()),
+                                note=note, source=source, actor=actor, today=self.today()),
         )
 
     def plan_task(
