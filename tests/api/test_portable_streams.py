@@ -20,6 +20,7 @@ from api.bootstrap import Services, bootstrap
 from domain.journey import Journey as JourneyAggregate
 from infra.database import with_database
 from infra.settings import Settings
+from projections import tracking
 from tests.api.conftest import AUDITOR, SECRET, TODAY, Desk, Journey
 from tests.conftest import MAINTENANCE_DATABASE, _drop_database
 
@@ -75,6 +76,14 @@ def test_export_import_export_gives_the_same_bytes(equipped: Journey, desk: Desk
     theirs = elsewhere.mentoring.get(JourneyAggregate, journey_id)
     ours = desk.services.mentoring.get(JourneyAggregate, journey_id)
     assert theirs.__dict__ == ours.__dict__
+
+    assert elsewhere.projector().run_once() == 5
+    with elsewhere.read_pool.connection() as connection, connection.cursor() as cursor:
+        states = tracking.read_all(cursor)
+        cursor.execute("SELECT version FROM journey_progress WHERE journey_id = %s",
+                       (journey_id,))
+        assert cursor.fetchone()["version"] == 5
+    assert {(state.state, state.position) for state in states.values()} == {("running", 5)}
 
 
 def test_import_refuses_a_journey_the_store_holds(equipped: Journey, desk: Desk,

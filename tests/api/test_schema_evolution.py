@@ -57,6 +57,12 @@ def test_a_v1_kpi_loads_replays_projects_and_verifies(equipped: Journey, desk: D
     desk.project()
     view = desk.get(equipped.path()).get_json()
     assert (view["version"], view["key_results"][0]["current"]) == (7, 2.0)
+    with desk.services.read_pool.connection() as connection:
+        measured = connection.execute(
+            "SELECT value, observed_on, confidence, note FROM kpi_measurements "
+            "WHERE journey_id = %s ORDER BY position", (equipped.id,)).fetchall()
+    assert [tuple(row.values()) for row in measured] == [
+        (1.0, date(2026, 10, 1), 0.5, "first talk"), (2.0, date(2026, 10, 5), None, None)]
     verdict = desk.get(equipped.path("integrity"), who=AUDITOR).get_json()
     assert (verdict["ok"], verdict["checked"]) == (True, 7)
     assert desk.services.mentoring.recorder.select_events(UUID(equipped.id), gt=5,
