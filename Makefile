@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck clean-var
+.PHONY: run test lint typecheck bench clean-var
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy domain projections api infra scripts
+
+# Every scripts/bench_*.py, each printing `metric: <name> value= baseline= ratio= target= ok|short`
+# lines; all run even if one falls short, and the target fails if any did.
+bench: $(INSTALLED)
+	@status=0; for script in scripts/bench_*.py; do \
+	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
+	done; exit $$status
 
 # Stops the embedded server first: deleting the files of a running server leaves it orphaned.
 clean-var:

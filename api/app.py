@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["mentoring_journeys"] = LazyServices(build)
     api = Api(app)
     for blueprint in (programmes.blp, journeys.blp, key_results.blp, tasks.blp, obstacles.blp,
-                      meetings.blp, reviews.blp, plan_history.blp, audit.blp, health_blp):
+                      meetings.blp, reviews.blp, plan_history.blp, audit.blp, audit.feed_blp,
+                      health_blp):
         api.register_blueprint(blueprint)
     register_problem_handlers(app)
     app.add_url_rule("/v1/docs/assets/<path:filename>", "swagger_ui_assets",

@@ -1,5 +1,5 @@
-"""Command-line tools: `flask --app api token | projections run|status | demo seed`
-(and `analytics create-role|export`, in api/analytics_cli.py)."""
+"""Command-line tools: `flask --app api token | projections run|status | demo seed`; the
+`journeys` commands are in api/journeys_cli.py, the `analytics` ones in api/analytics_cli.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from api.analytics_cli import analytics_cli
 from api.auth import ROLES, mint_token
 from api.health import projection_report
+from api.journeys_cli import journeys_cli
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 
@@ -36,6 +37,7 @@ def register_commands(app: Flask, settings: Settings) -> None:
 
     app.cli.add_command(projections_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(journeys_cli)
     app.cli.add_command(analytics_cli)
 
 

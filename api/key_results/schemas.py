@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from api.common import reason_field
 from api.smorest import Schema, optional
+from domain.journey_plan import KPI_SOURCES
 from domain.rules import TEXT_LIMIT, TITLE_LIMIT, UNIT_LIMIT
 
 TITLE = validate.Length(min=1, max=TITLE_LIMIT)
@@ -50,6 +51,8 @@ class KpiIn(Schema):
     observed_on = fields.Date(required=True)
     confidence = optional(fields.Float, allow_nan=False, validate=validate.Range(0, 1))
     note = optional(fields.String, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    source = fields.String(load_default="manual", validate=validate.OneOf(KPI_SOURCES),
+                           metadata={"description": "where the measurement came from"})
 
 
 class KpiOut(Schema):
