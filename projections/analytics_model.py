@@ -144,7 +144,8 @@ def _kpi_logged(b: AnalyticsBatch, journey: Row, e: Any, position: int) -> None:
         "journey_id": journey["journey_id"], "key_result_id": e.key_result_id,
         "position": position, "programme_id": journey["programme_id"],
         "observed_on": e.observed_on, "value": e.value, "confidence": e.confidence,
-        "with_note": bool(e.note), "logged_by": b.pseudonym(e.actor), "logged_at": e.timestamp})
+        "source": e.source, "with_note": bool(e.note), "logged_by": b.pseudonym(e.actor),
+        "logged_at": e.timestamp})
 
 
 def _progress(kr: Row) -> None:

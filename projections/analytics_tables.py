@@ -34,7 +34,7 @@ KEY_RESULT_COLUMNS: Sequence[Column] = (
 KPI_COLUMNS: Sequence[Column] = (
     ("journey_id", "uuid"), ("key_result_id", "uuid"), ("position", "int8"),
     ("programme_id", "uuid"), ("observed_on", "date"), ("value", "float8"),
-    ("confidence", "float8"), ("with_note", "bool"), ("logged_by", "text"),
+    ("confidence", "float8"), ("source", "text"), ("with_note", "bool"), ("logged_by", "text"),
     ("logged_at", "timestamptz"),
 )
 PLAN_CHANGE_COLUMNS: Sequence[Column] = (
@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS key_results (
 CREATE TABLE IF NOT EXISTS kpi_measurements (
     journey_id uuid NOT NULL, key_result_id uuid NOT NULL, position bigint NOT NULL,
     programme_id uuid NOT NULL, observed_on date NOT NULL, value float8 NOT NULL,
-    confidence float8, with_note boolean NOT NULL, logged_by text NOT NULL,
+    confidence float8, source text NOT NULL, with_note boolean NOT NULL, logged_by text NOT NULL,
     logged_at timestamptz NOT NULL, PRIMARY KEY (journey_id, key_result_id, position)
 );
 CREATE TABLE IF NOT EXISTS plan_changes (

@@ -62,7 +62,7 @@ def realignment_story(app: Mentoring) -> Story:
     changed = app.journey_history(journey, after_version=8, limit=3)
     blog = changed[0].data["key_result_id"]
     rehearsal = changed[2].data["task_id"]
-    app.log_kpi(journey, talks, 2, date(2025, 2, 20), actor="bob")  # v12
+    app.log_kpi(journey, talks, 2, date(2025, 2, 20), source="integration", actor="bob")  # v12
     second = app.hold_review(
         journey, date(2025, 2, 25), [], ["blogs do not fit"], next_review_on=date(2025, 3, 25),
         changes=[RetireKeyResult(blog), DropTask(abstract, "merged into the rehearsal")],

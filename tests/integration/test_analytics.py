@@ -89,7 +89,7 @@ def test_the_story_in_numbers_and_pseudonyms(story: Story, database_url: str) ->
             retired_at IS NOT NULL, kpis_logged, current, progress, confidence, last_observed_on,
             confidence_observed_on FROM analytics.key_results ORDER BY added_at""")
         kpis = select(conn, """SELECT key_result_id, position, observed_on, value, confidence,
-            with_note, logged_by FROM analytics.kpi_measurements ORDER BY position""")
+            source, with_note, logged_by FROM analytics.kpi_measurements ORDER BY position""")
         changes = select(conn, """SELECT version, changed_by, kind, subject_id, review_id,
             is_realignment, fields, before, after FROM analytics.plan_changes ORDER BY version""")
         reviews = select(conn, """SELECT review_id, held_on, next_review_on, held_by,
@@ -107,8 +107,8 @@ def test_the_story_in_numbers_and_pseudonyms(story: Story, database_url: str) ->
         (s.talks, "active", "talks", 0, 6, 1, 0, 4, 1, False, False, 2, 2, pytest.approx(1 / 3),
          0.8, date(2025, 2, 20), date(2025, 1, 20)),
         (s.blog, "retired", "posts", 0, 10, 1, 0, 10, 0, True, True, 0, 0, 0, None, None, None)]
-    assert kpis == [(s.talks, 8, date(2025, 1, 20), 1, 0.8, True, bob),
-                    (s.talks, 15, date(2025, 2, 20), 2, None, False, bob)]
+    assert kpis == [(s.talks, 8, date(2025, 1, 20), 1, 0.8, "manual", True, bob),
+                    (s.talks, 15, date(2025, 2, 20), 2, None, "integration", False, bob)]
     added = ["baseline", "due_on", "target", "title", "unit", "weight"]
     planned = ["due_on", "key_result_id", "owner", "title"]
     first, second = s.first_review, s.second_review
@@ -247,10 +247,11 @@ def test_tables_export_as_csv(story: Story, cli: FlaskCliRunner, tmp_path: Path)
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()
     assert lines[0] == ("journey_id,key_result_id,position,programme_id,observed_on,value,"
-                        "confidence,with_note,logged_by,logged_at")
-    assert [line.split(",")[2:9] for line in lines[1:]] == [
-        ["8", str(story.programme_id), "2025-01-20", "1", "0.8", "t", pseudonym("bob")],
-        ["15", str(story.programme_id), "2025-02-20", "2", "", "f", pseudonym("bob")]]
+                        "confidence,source,with_note,logged_by,logged_at")
+    assert [line.split(",")[2:10] for line in lines[1:]] == [
+        ["8", str(story.programme_id), "2025-01-20", "1", "0.8", "manual", "t", pseudonym("bob")],
+        ["15", str(story.programme_id), "2025-02-20", "2", "", "integration", "f",
+         pseudonym("bob")]]
     assert lines[1].endswith("+00")
 
     unknown = cli.invoke(args=["analytics", "export", "plan_history"])
