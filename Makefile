@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck clean-var bench bench-projections drill
+.PHONY: run test lint typecheck bench drill clean-var
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,14 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy domain projections api infra scripts
 
-# Benchmarks and drills run on a scratch database: a new one on DATABASE_URL's server (dropped
-# afterwards), else an embedded server in a temporary directory.
-bench: bench-projections
+# Every scripts/bench_*.py, each printing `metric: <name> value= baseline= ratio= target= ok|short`
+# lines; all run even if one falls short, and the target fails if any did.
+bench: $(INSTALLED)
+	@status=0; for script in scripts/bench_*.py; do \
+	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
+	done; exit $$status
 
-bench-projections: $(INSTALLED)
-	$(VENV)/bin/python scripts/bench_projections.py
-
+# Fault drills of the projector on real processes, each printing `drill: <name> passed|FAILED`.
 drill: $(INSTALLED)
 	$(VENV)/bin/python scripts/drills.py
 

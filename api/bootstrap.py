@@ -15,7 +15,8 @@ from psycopg_pool import ConnectionPool
 
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
-from infra.secrets import jwt_secret
+from infra.event_chain import EventChain, install_event_chain
+from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
 from projections.runner import Projector
@@ -29,11 +30,13 @@ class Services:
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
     today: Callable[[], date]
+    event_chain: EventChain
 
     def projector(self) -> Projector:
         return Projector(
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
-            all_projections(), poll_seconds=self.settings.projector_poll_seconds,
+            all_projections(analytics_key(self.settings)),
+            poll_seconds=self.settings.projector_poll_seconds,
         )
 
     def close(self) -> None:
@@ -44,8 +47,9 @@ class Services:
 def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> Services:
     url = resolve_database_url(settings)
     mentoring = Mentoring(env=eventsourcing_env(url), today=today)
+    event_chain = install_event_chain(mentoring)
     services = Services(settings, url, jwt_secret(settings), mentoring,
-                        connection_pool(url), today)
+                        connection_pool(url), today, event_chain)
     services.projector().create_tables()
     return services
 

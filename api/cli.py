@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app api token | projections run|rebuild|status | demo seed`."""
+"""Command-line tools: `flask --app api token | projections run|rebuild|status | demo seed`; the
+`journeys` commands are in api/journeys_cli.py, the `analytics` ones in api/analytics_cli.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from tqdm import tqdm
 
+from api.analytics_cli import analytics_cli
 from api.auth import ROLES, mint_token
 from api.health import projection_report
+from api.journeys_cli import journeys_cli
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 from projections.batches import collect_garbage_rarely
@@ -38,6 +41,8 @@ def register_commands(app: Flask, settings: Settings) -> None:
 
     app.cli.add_command(projections_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(journeys_cli)
+    app.cli.add_command(analytics_cli)
 
 
 def _services() -> Any:

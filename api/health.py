@@ -11,6 +11,7 @@ from flask.views import MethodView
 
 from api.http import services
 from api.smorest import Blueprint
+from infra.event_chain import stored_timestamp
 from projections import status
 
 blp = Blueprint("health", __name__, description="Process and read-model health")
@@ -27,10 +28,9 @@ def projection_report() -> dict[str, Any]:
     def recorded_at(position: int) -> datetime | None:
         after = mentoring.recorder.select_notifications(position, 1, inclusive_of_start=False)
         try:
-            event: Any = mentoring.mapper.to_domain_event(after[0]) if after else None
-        except Exception:  # an undecodable event: the projections that reach it halt on it
+            return stored_timestamp(after[0]) if after else None
+        except Exception:  # not an event as stored by the application: projections halt on it
             return None
-        return None if event is None else event.timestamp
 
     with services().read_pool.connection() as connection:
         return status.projection_report(connection, head, recorded_at)

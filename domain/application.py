@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.errors import Conflict, NotFound, StaleVersion
-from domain.history import RecordedEvent, StreamReader
+from domain.history import FeedEvent, RecordedEvent, StreamReader, event_feed
 from domain.journey import Journey
 from domain.programme import Programme
 from domain.realignment import Realignment
@@ -120,13 +120,13 @@ class Mentoring(Application[UUID]):
 
     def log_kpi(
         self, journey_id: UUID, key_result_id: UUID, value: float, observed_on: date, *,
-        confidence: float | None = None, note: str | None = None, actor: str,
-        expected_version: int | None = None,
+        confidence: float | None = None, note: str | None = None, source: str = "manual",
+        actor: str, expected_version: int | None = None,
     ) -> Saved:
         return self._change(
             Journey, journey_id, expected_version,
             lambda j: j.log_kpi(key_result_id, value, observed_on, confidence=confidence,
-                                note=note, actor=actor, today=self.today()),
+                                note=note, source=source, actor=actor, today=self.today()),
         )
 
     def plan_task(
@@ -242,6 +242,13 @@ class Mentoring(Application[UUID]):
             raise NotFound(f"journey {journey_id} not found")
         notifications = reader.select_stream(journey_id, after_version=after_version, limit=limit)
         return [RecordedEvent.of(self.mapper.to_domain_event(n), n.id) for n in notifications]
+
+    def event_feed(self, *, after_position: int = 0, limit: int = 100) -> list[FeedEvent]:
+        """Every event after `after_position`, in position order, with its programme."""
+        notifications = self.recorder.select_notifications(after_position, limit,
+                                                           inclusive_of_start=False)
+        return event_feed(notifications, self.mapper.to_domain_event,
+                          lambda journey_id: self.get(Journey, journey_id, version=1).programme_id)
 
     def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""

@@ -39,7 +39,7 @@ PROGRAMME_EVENTS = frozenset({"ProgrammeLaunched", "ParticipantEnrolled", "Progr
 class ProgrammesProjection:
     name = "programmes"
     version = 1
-    tables = ("programmes", "participants")
+    tables: tuple[str, ...] = ("programmes", "participants")
     schema = "public"
 
     def create_tables(self, cursor: Cursor[Any]) -> None:

@@ -40,6 +40,10 @@ Dependent = Callable[[Cursor[Any]], None]
 
 
 class Projection(Protocol):
+    """`tables` are every table the projection owns, by unqualified name, in its `schema`;
+    its SQL names them unqualified, so the projector chooses the schema (`search_path`): the
+    live one, or a rebuild's shadow."""
+
     name: str
     version: int
 

@@ -25,12 +25,18 @@ def write_rows(
     rows: Sequence[Sequence[Any]],
     *,
     key: Sequence[str] = (),
+    staged: str | None = None,
 ) -> None:
-    """Insert rows; with a `key`, rows already there are overwritten (an upsert)."""
+    """Insert rows; with a `key`, rows already there are overwritten (an upsert).
+
+    The staging table is named after `staged` (else the table) and the columns it holds: a
+    session's temporary tables are not per schema, and tables of the same name may live in
+    several (the analyst schema's `key_results`, a live table and its rebuilt shadow).
+    """
     if not rows:
         return
     names = tuple(name for name, _ in columns)
-    target = _staged_name(table, tuple(columns)) if key else table
+    target = _staged_name(staged or table, tuple(columns)) if key else table
     if key:
         cursor.execute(_staging(target, tuple(columns)))
     with cursor.copy(_copy(target, names)) as copy:
@@ -43,8 +49,8 @@ def write_rows(
 
 @cache
 def _staged_name(table: str, columns: tuple[Column, ...]) -> str:
-    """Named after the columns it holds, not modelled on a table: the same session may write
-    a live table and its rebuilt shadow (`search_path`), whose columns may differ."""
+    """Named after the columns it holds, not modelled on a table: which table an unqualified
+    name means depends on `search_path`, and a rebuilt shadow's columns may differ."""
     digest = hashlib.blake2b(repr(columns).encode(), digest_size=4).hexdigest()
     return f"{table}_staged_{digest}"
 

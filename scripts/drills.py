@@ -251,7 +251,7 @@ def poison_event(d: Drills) -> str:
     reported = json.loads(status.stdout)["projections"]
     assert reported["journey_progress"]["state"] == "halted", reported
     assert reported["programmes"]["lag_events"] == 0, reported
-    settings = Settings.from_env({"DATABASE_URL": d.url, "JOURNEYS_JWT_SECRET": "x" * 40})
+    settings = Settings.from_env(d.env)
     services = bootstrap(settings)
     try:
         ready = create_app(settings, services).test_client().get("/readyz")
@@ -281,10 +281,9 @@ def main() -> int:
             tempfile.TemporaryDirectory(prefix="mj-drill-") as scratch:
         started = time.monotonic()
         events = fill_store(url, JOURNEYS)
-        bootstrap(Settings.from_env({"DATABASE_URL": url, "JOURNEYS_JWT_SECRET": "x" * 40,
-                                     "JOURNEYS_VAR_DIR": scratch})).close()
-        print(f"stored {events:,} events in {time.monotonic() - started:.1f} s", flush=True)
         drills = Drills(url, Path(scratch))
+        bootstrap(Settings.from_env(drills.env)).close()  # the views, empty
+        print(f"stored {events:,} events in {time.monotonic() - started:.1f} s", flush=True)
         try:
             for drill in DRILLS:
                 started = time.monotonic()

@@ -13,12 +13,12 @@ from eventsourcing.persistence import StoredEvent
 from api import create_app
 from api.bootstrap import Services, bootstrap
 from infra.settings import Settings
-from tests.api.conftest import SECRET, TODAY, Desk, Journey
+from tests.api.conftest import ANALYTICS_KEY, SECRET, TODAY, Desk, Journey
 
 
 def desk_with(database_url: str, **env: str) -> Iterator[Desk]:
     settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET,
-                                  **env})
+                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY, **env})
     services = bootstrap(settings, today=lambda: TODAY)
     try:
         yield Desk(create_app(settings, services).test_client(), services)
@@ -35,8 +35,10 @@ def strict_desk(database_url: str) -> Iterator[Desk]:
 def store_undecodable_event(services: Services) -> int:
     """An event no code can read: every projection that reaches it halts there."""
     recorder = services.mentoring.recorder
+    stamp = {"_type_": "datetime_iso", "_data_": "2026-11-27T09:00:00+00:00"}
     poison = StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
-                         topic="domain.gone:Vanished", state=b"{}")
+                         topic="domain.gone:Vanished",
+                         state=json.dumps({"timestamp": stamp}).encode())
     positions = recorder.insert_events([poison])
     assert positions is not None
     return positions[0]
@@ -107,7 +109,9 @@ def test_a_halted_projection_is_reported_everywhere(desk: Desk, equipped: Journe
     status = create_app(desk.services.settings, desk.services).test_cli_runner().invoke(
         args=["projections", "status"])
     assert status.exit_code == 0, status.output
-    assert json.loads(status.output)["projections"]["journey_progress"] == progress
+    reported = json.loads(status.output)["projections"]["journey_progress"]
+    assert reported["lag_seconds"] >= progress["lag_seconds"] > 0  # the poison keeps waiting
+    assert {**reported, "lag_seconds": None} == {**progress, "lag_seconds": None}
 
 
 def test_a_rebuild_from_the_command_line_shows_progress_and_swaps_in(
@@ -135,4 +139,5 @@ def test_a_rebuild_from_the_command_line_shows_progress_and_swaps_in(
 
     unknown = cli.invoke(args=["projections", "rebuild", "journeys"])
     assert unknown.exit_code == 2
-    assert "no projection journeys; there are programmes, journey_progress" in unknown.output
+    assert ("no projection journeys; there are programmes, journey_progress, plan_history, "
+            "reviews, analytics") in unknown.output

@@ -54,8 +54,9 @@ def test_a_rebuild_gives_the_rows_incremental_processing_gave(app: Mentoring,
 
     final = projector_for(app, pool, batch_size=40).rebuild(NAMES)
 
-    assert {name: (t.version, t.position, t.status) for name, t in final.items()} == {
-        "programmes": (1, head, "running"), "journey_progress": (1, head, "running")}
+    assert {name: (final[name].version, final[name].position, final[name].status)
+            for name in NAMES} == {"programmes": (1, head, "running"),
+                                   "journey_progress": (1, head, "running")}
     assert dump(pool) == incremental
     assert leftovers(pool) == ([], [])
 
