@@ -10,6 +10,7 @@ are created, so a view rebuilt beside the live one reaches the analysts already 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -90,6 +91,6 @@ def _load(cursor: Cursor[Any], journey_ids: set[UUID], review_ids: set[UUID]) ->
 
 def _write(cursor: Cursor[Any], table: str, rows: Any, *, insert_only: bool = False) -> None:
     columns, key = TABLES[table]
-    values = [tuple(row[name] for name, _ in columns) for row in rows]
+    values = list(map(itemgetter(*(name for name, _ in columns)), rows))
     write_rows(cursor, table, columns, values, key=() if insert_only else key,
                staged=f"analytics_{table}_staged")

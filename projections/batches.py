@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 SMALLEST_BATCH = 100
 LARGEST_BATCH = 5000  # live: a backlog after a restart is worked off without long stalls
-REBUILD_BATCH = 20_000  # rebuilds: each journey loaded and saved once per 20,000 events
+REBUILD_BATCH = 50_000  # rebuilds: each journey loaded and saved once per 50,000 events
 
 Batch = Sequence[tuple[int, Any]]
 Failure = tuple[int, str]  # the position that cannot be decoded, and why

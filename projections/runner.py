@@ -177,7 +177,9 @@ class Projector:
     def project(self, projection: Projection, rebuilding: bool, position: int,
                 read: Read) -> int:
         """Apply the events of `read` after `position`; returns the new position."""
-        mine = [(p, e) for p, e in read.batch if p > position]
+        batch = read.batch
+        mine = batch if not batch or batch[0][0] > position else [
+            (p, e) for p, e in batch if p > position]
         if mine:
             try:
                 if not self.commit(projection, rebuilding, position, mine):

@@ -36,6 +36,7 @@ from api import create_app
 from api.bootstrap import bootstrap
 from domain.application import Mentoring
 from infra.database import eventsourcing_env
+from infra.secrets import analytics_key
 from infra.settings import Settings
 from projections import all_projections
 from projections.standby import LEADER_LOCK
@@ -114,7 +115,7 @@ class Drills:
     def views(self) -> dict[str, tuple[int, str]]:
         """Every projection table's row count and a digest of its rows."""
         views = {}
-        for projection in all_projections():
+        for projection in all_projections(analytics_key(Settings.from_env(self.env))):
             for table in projection.tables:
                 count, digest = self.query(f"SELECT count(*), md5(coalesce(string_agg(t::text,"
                                            f" '|' ORDER BY t::text), '')) FROM {table} t")[0]

@@ -5,7 +5,8 @@ would record) and mapped to stored events by the application's own mapper, but n
 saved one command at a time: each worker process COPYs its stored events into an unlogged
 staging table with the simulated day they happened on, and one INSERT … SELECT then gives
 them their global positions in day order, so the log interleaves thousands of journeys the
-way months of real use would.
+way months of real use would. (The store gets no hash-chain links: nothing the projector
+reads depends on them, and `journeys verify` is not what these stores are for.)
 """
 
 from __future__ import annotations
