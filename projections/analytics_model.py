@@ -7,6 +7,7 @@ one with the greatest date, ties going to the one applied last (SPEC 2's orderin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -46,15 +47,18 @@ class AnalyticsBatch:
                        position=position)
 
     def finish(self) -> None:
-        """The score of each journey touched: SPEC 2's weighted mean progress."""
+        """The score of each journey touched: SPEC 2's weighted mean progress.
+
+        Summed with `math.fsum`, exact whatever the order the key results were loaded in (the
+        table's physical order), so a rebuilt view equals the one built incrementally."""
         active: dict[UUID, list[Row]] = {}
         for (journey_id, _), kr in self.key_results.items():
             if kr["status"] == "active":
                 active.setdefault(journey_id, []).append(kr)
         for journey_id, journey in self.journeys.items():
             krs = active.get(journey_id, [])
-            weight = sum(kr["weight"] for kr in krs)
-            journey["score"] = (sum(kr["weight"] * kr["progress"] for kr in krs) / weight
+            weight = math.fsum(kr["weight"] for kr in krs)
+            journey["score"] = (math.fsum(kr["weight"] * kr["progress"] for kr in krs) / weight
                                 if krs and weight else None)
 
     def _start(self, e: Any) -> None:

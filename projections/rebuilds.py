@@ -45,7 +45,7 @@ class Rebuilds:
 
     def request(self, names: Collection[str]) -> None:
         """Ask for a rebuild of each; one already under way for the same version is joined."""
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             for projection in self._projections:
                 if projection.name in names:
                     tracking.request_rebuild(cur, projection.name, projection.version)
@@ -61,7 +61,7 @@ class Rebuilds:
         stale_ones = [projection for projection in self._projections if stale(projection)]
         if not stale_ones:
             return False
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             for projection in stale_ones:
                 logger.info("projection %s is at version %d, its code at %d: rebuilding it",
                             projection.name, states[projection.name].version, projection.version)
@@ -124,7 +124,7 @@ class Rebuilds:
     def swap(self, projection: Any, position: int) -> bool:
         name = projection.name
         try:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with shadow.transaction(self._pool) as cur:
                 build = tracking.lock_rebuild(cur, name)
                 if build is None or build.halted or (build.version, build.position) != (
                         projection.version, position):
@@ -160,7 +160,7 @@ class Rebuilds:
     def _start(self, projection: Any) -> tracking.Rebuild | None:
         """Under the lock: a fresh shadow for a rebuild at its start, else resume it."""
         try:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with shadow.transaction(self._pool) as cur:
                 build = tracking.lock_rebuild(cur, projection.name)
                 if build is None or build.halted or build.version != projection.version:
                     self.release(projection.name)
@@ -178,7 +178,7 @@ class Rebuilds:
 
     def _halt(self, name: str, reason: str) -> None:
         logger.error("rebuild of projection %s halted: %s", name, reason)
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             tracking.halt_rebuild(cur, name, reason)
         self.release(name)
 

@@ -89,7 +89,7 @@ class Projector:
         Tables of a projection whose recorded version differs from its code are left alone:
         a rebuild replaces them.
         """
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cur.execute(tracking.CREATE_TABLE)
             states = tracking.read_all(cur)
@@ -196,7 +196,7 @@ class Projector:
     def commit(self, projection: Projection, rebuilding: bool, expected: int,
                batch: Batch) -> bool:
         """One transaction: the batch's rows and the position they bring the view to."""
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             # A commit lost in a server crash loses its tracking position with it, so the
             # batch is simply projected again: views need not wait for the WAL flush.
             cur.execute("SET LOCAL synchronous_commit = off")
@@ -240,7 +240,7 @@ class Projector:
               reason: str) -> None:
         what = "rebuild of projection" if rebuilding else "projection"
         logger.error("%s %s halted at position %d: %s", what, projection.name, position, reason)
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with shadow.transaction(self._pool) as cur:
             halt = tracking.halt_rebuild if rebuilding else tracking.halt
             halt(cur, projection.name, f"position {position}: {reason}")
         if rebuilding:

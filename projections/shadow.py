@@ -9,10 +9,13 @@ the new complete view after, never a half-built one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from psycopg import Cursor, sql
 from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
 
 
 class Placed(Protocol):
@@ -33,6 +36,20 @@ def shadow_schema(projection: Placed) -> str:
 
 def home_schema(projection: Placed) -> str:
     return projection.schema
+
+
+@contextmanager
+def transaction(pool: ConnectionPool[Any]) -> Iterator[Cursor[Any]]:
+    """A transaction for projection code, without server-side prepared statements: psycopg
+    prepares a query by its text, and under another `search_path` the same text names other
+    tables (`reviews` here, `analytics.reviews` there) — PostgreSQL would refuse the plan."""
+    with pool.connection() as conn:
+        threshold, conn.prepare_threshold = conn.prepare_threshold, None
+        try:
+            with conn.transaction(), conn.cursor() as cursor:
+                yield cursor
+        finally:
+            conn.prepare_threshold = threshold
 
 
 def write_into(cursor: Cursor[Any], schema: str) -> None:

@@ -117,9 +117,10 @@ class Drills:
         views = {}
         for projection in all_projections(analytics_key(Settings.from_env(self.env))):
             for table in projection.tables:
+                name = f"{projection.schema}.{table}"
                 count, digest = self.query(f"SELECT count(*), md5(coalesce(string_agg(t::text,"
-                                           f" '|' ORDER BY t::text), '')) FROM {table} t")[0]
-                views[table] = (int(count), str(digest))
+                                           f" '|' ORDER BY t::text), '')) FROM {name} t")[0]
+                views[name] = (int(count), str(digest))
         return views
 
     def wait_for(self, what: str, condition: Callable[[], bool], timeout: float) -> float:

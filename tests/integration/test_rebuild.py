@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from psycopg_pool import ConnectionPool
 
 from domain.application import Mentoring
+from domain.realignment import PlanTask
 from infra.database import connection_pool, eventsourcing_env
 from projections import all_projections, queries
 from projections.journey_progress import JourneyProgressProjection
@@ -213,3 +214,38 @@ def test_two_processes_rebuilding_at_once_build_it_once(app: Mentoring,
     assert second.batches == []
     assert first.batches == list(range(1, app.recorder.max_notification_id() or 0, 10))
     assert dump(pool) == live_view
+
+
+def every_table(pool: ConnectionPool[Any], projections: Sequence[Any]) -> dict[str, list[Any]]:
+    with pool.connection() as conn:
+        return {f"{p.schema}.{t}": conn.execute(
+            f"SELECT * FROM {p.schema}.{t} AS r ORDER BY r::text").fetchall()
+            for p in projections for t in p.tables}
+
+
+def test_every_read_model_rebuilds_to_what_incremental_processing_built(
+        app: Mentoring, pool: ConnectionPool[Any]) -> None:
+    """Reviews realigning plans month after month, projected in tiny batches (so the same
+    queries run again and again on one connection, under each projection's search_path),
+    then rebuilt in large ones: every table of every read model ends the same."""
+    for journey_id in mentoring_months(app, journeys=2, weeks=2):
+        for month in range(6):
+            app.hold_review(journey_id, date(2025, 1, 5) + timedelta(days=9 * month),
+                            ["Progress"], ["Lesson"],
+                            changes=[PlanTask(f"Follow-up {month}")], actor="ann")
+    projections = all_projections(b"k" * 40)
+    projector = projector_for(app, pool, projections, batch_size=1)
+    projector.run_once()
+    assert {t["state"] for t in tracking(pool).values()} == {"running"}
+    incremental = every_table(pool, projections)
+
+    names = [p.name for p in projections]
+    projector_for(app, pool, projections, batch_size=3).rebuild(names)
+    assert every_table(pool, projections) == incremental
+    final = projector_for(app, pool, projections, batch_size=500).rebuild(names)
+
+    head = app.recorder.max_notification_id()
+    assert {(t.position, t.status) for t in final.values()} == {(head, "running")}
+    assert every_table(pool, projections) == incremental
+    # per journey: the objective, a key result, two weekly tasks and six decided in reviews
+    assert len(incremental["analytics.plan_changes"]) == 2 * (1 + 1 + 2 + 6)
