@@ -13,7 +13,7 @@ from flask import Flask, Response, g, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 
 from api import audit, journeys, key_results, meetings, obstacles, programmes, reviews, tasks
-from api.auth import AuthenticationFailed, authenticate
+from api.auth import AuthenticationFailed
 from api.bootstrap import LazyServices, Services, bootstrap
 from api.cli import register_commands
 from api.health import blp as health_blp
@@ -90,7 +90,7 @@ def _authenticate() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     try:
-        g.caller = authenticate(request.headers.get("Authorization"), services().jwt_secret)
+        g.caller = services().tokens.caller(request.headers.get("Authorization"))
     except AuthenticationFailed as failure:
         return problem(401, str(failure), headers={"WWW-Authenticate": 'Bearer realm="journeys"'})
     return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from api.auth import TokenVerifier
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
 from infra.secrets import jwt_secret
@@ -29,6 +30,7 @@ class Services:
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
     today: Callable[[], date]
+    tokens: TokenVerifier
 
     def projector(self) -> Projector:
         return Projector(
@@ -43,9 +45,10 @@ class Services:
 
 def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> Services:
     url = resolve_database_url(settings)
+    secret = jwt_secret(settings)
+    tokens = TokenVerifier.from_settings(settings, secret)
     mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-    services = Services(settings, url, jwt_secret(settings), mentoring,
-                        connection_pool(url), today)
+    services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens)
     services.projector().create_tables()
     return services
 

@@ -29,6 +29,10 @@ def register_commands(app: Flask, settings: Settings) -> None:
                   help="Programme ids the admin/auditor/analyst roles cover.")
     @click.option("--hours", default=12, show_default=True, help="Lifetime of the token.")
     def token(sub: str, roles: tuple[str, ...], programmes: tuple[str, ...], hours: int) -> None:
+        if settings.jwt_public_key_file or settings.jwt_jwks_file:
+            raise click.ClickException(
+                "tokens are checked with RS256 keys of your identity provider "
+                "(JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE); ask it for one")
         click.echo(mint_token(jwt_secret(settings), sub, roles, programmes=programmes,
                               ttl=timedelta(hours=hours)))
 

@@ -20,6 +20,11 @@ class Settings:
     var_dir: Path = Path("var")
     projector_poll_seconds: float = 1.0
     log_level: str = "INFO"
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    idempotency_ttl_hours: float = 24.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -32,6 +37,11 @@ class Settings:
         var_dir = value("JOURNEYS_VAR_DIR")
         poll = value("JOURNEYS_PROJECTOR_POLL_SECONDS")
         log_level = value("JOURNEYS_LOG_LEVEL")
+        public_key = value("JOURNEYS_JWT_PUBLIC_KEY_FILE")
+        jwks = value("JOURNEYS_JWT_JWKS_FILE")
+        if public_key and jwks:
+            raise ValueError("set JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE, not both")
+        ttl = value("JOURNEYS_IDEMPOTENCY_TTL_HOURS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
@@ -39,6 +49,12 @@ class Settings:
             var_dir=Path(var_dir) if var_dir else cls.var_dir,
             projector_poll_seconds=_poll_seconds(poll) if poll else cls.projector_poll_seconds,
             log_level=log_level.upper() if log_level else cls.log_level,
+            jwt_public_key_file=Path(public_key) if public_key else None,
+            jwt_jwks_file=Path(jwks) if jwks else None,
+            jwt_issuer=value("JOURNEYS_JWT_ISSUER"),
+            jwt_audience=value("JOURNEYS_JWT_AUDIENCE"),
+            idempotency_ttl_hours=(_positive("JOURNEYS_IDEMPOTENCY_TTL_HOURS", ttl) if ttl
+                                   else cls.idempotency_ttl_hours),
         )
 
 
@@ -53,10 +69,14 @@ def _port(raw: str) -> int:
 
 
 def _poll_seconds(raw: str) -> float:
+    return _positive("JOURNEYS_PROJECTOR_POLL_SECONDS", raw)
+
+
+def _positive(name: str, raw: str) -> float:
     try:
-        seconds = float(raw)
+        number = float(raw)
     except ValueError:
-        raise ValueError(f"JOURNEYS_PROJECTOR_POLL_SECONDS must be a number, got {raw!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"JOURNEYS_PROJECTOR_POLL_SECONDS must be positive, got {seconds}")
-    return seconds
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name} must be positive, got {number}")
+    return number
