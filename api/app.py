@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 
 from api import audit, journeys, key_results, meetings, obstacles, programmes, reviews, tasks
+from api.access import authorize, is_public
 from api.auth import AuthenticationFailed
 from api.bootstrap import LazyServices, Services, bootstrap
 from api.cli import register_commands
@@ -22,8 +23,6 @@ from api.problems import problem, register_problem_handlers
 from api.smorest import Api
 from infra.settings import Settings
 
-PUBLIC_ENDPOINTS = {"health.Healthz", "health.Readyz", "health.Metrics", "api-docs.openapi_json",
-                    "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 MAX_BODY_BYTES = 1024 * 1024  # a review with 50 changes of 5000 characters fits
 
@@ -32,7 +31,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask("mentoring_journeys")
+    app = Flask("mentoring_journeys", static_folder=None)  # no files served but the docs UI's
     app.json = IsoJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -62,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                                                           filename))
     app.before_request(_refuse_non_json)
     app.before_request(_authenticate)
+    app.before_request(authorize)
     app.after_request(_projection_position)
     register_commands(app, settings)
     return app
@@ -87,7 +87,7 @@ def _refuse_non_json() -> Response | None:
 
 
 def _authenticate() -> Response | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    if is_public():
         return None
     try:
         g.caller = services().tokens.caller(request.headers.get("Authorization"))

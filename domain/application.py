@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from domain.errors import Conflict, NotFound, StaleVersion
 from domain.history import RecordedEvent, StreamReader
 from domain.journey import Journey
+from domain.membership import JourneyMembership, MembershipCache
 from domain.programme import Programme
 from domain.realignment import Realignment
 from domain.transcodings import register_mentoring_transcodings
@@ -41,6 +42,7 @@ class Mentoring(Application[UUID]):
                  today: Callable[[], date] = date.today) -> None:
         super().__init__(env)
         self.today = today
+        self._memberships = MembershipCache()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -231,6 +233,24 @@ class Mentoring(Application[UUID]):
                             lambda j: j.erase_personal_data(reason, actor=actor))
 
     # Reading aggregates and history
+
+    def journey_membership(self, journey_id: UUID) -> JourneyMembership | None:
+        """The journey's programme, mentor and mentee, or None when there is no such journey.
+
+        Read from its first stored event, not from a read model, so a journey just started is
+        reachable at once.
+        """
+        return self._memberships.get(journey_id, self._read_membership)
+
+    def _read_membership(self, journey_id: UUID) -> JourneyMembership | None:
+        first = cast(StreamReader, self.recorder).select_stream(journey_id, limit=1)
+        if not first:
+            return None
+        started = self.mapper.to_domain_event(first[0])
+        if type(started).__name__ != "JourneyStarted":
+            return None
+        event: Any = started
+        return JourneyMembership(UUID(str(event.programme_id)), event.mentor_id, event.mentee_id)
 
     def journey_history(
         self, journey_id: UUID, *, after_version: int = 0, limit: int = 100

@@ -7,6 +7,7 @@ page by it; a test holds it equal to `projections.health.health`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -30,8 +31,23 @@ HEALTH_SQL = f"""CASE
 
 _FILTERS = (("programme_id", "uuid"), ("status", "text"), ("mentor_id", "text"),
             ("mentee_id", "text"))
+_AUDIENCE_SQL = """(%(every_programme)s OR programme_id = ANY(%(programmes)s::uuid[])
+    OR mentor_id = %(as_mentor)s OR mentee_id = %(as_mentee)s)"""
 _KEY_RESULT_FIELDS = ("title", "baseline", "target", "current", "unit", "progress", "confidence",
                       "last_observed_on", "due_on", "weight", "status")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whose journeys a list may show: every journey of `programmes` (None: of every
+    programme), and those where `mentor_id` is the mentor or `mentee_id` the mentee."""
+
+    programmes: tuple[UUID, ...] | None = None
+    mentor_id: str | None = None
+    mentee_id: str | None = None
+
+
+EVERYONE = Audience()
 
 
 def journey_progress(conn: Connection[Any], journey_id: UUID, today: date) -> dict[str, Any] | None:
@@ -71,13 +87,18 @@ def journey_progress(conn: Connection[Any], journey_id: UUID, today: date) -> di
 def list_journeys(conn: Connection[Any], *, programme_id: UUID | None = None,
                   status: str | None = None, mentor_id: str | None = None,
                   mentee_id: str | None = None, health: str | None = None, page: int = 1,
-                  page_size: int = 20, today: date) -> tuple[list[dict[str, Any]], int]:
-    """A page of journey summaries, newest first, and the total matching the filters."""
+                  page_size: int = 20, today: date, audience: Audience = EVERYONE,
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """A page of the journey summaries `audience` may see, newest first, and the total
+    matching the filters."""
     params: dict[str, Any] = {"today": today, "programme_id": programme_id, "status": status,
                               "mentor_id": mentor_id, "mentee_id": mentee_id, "health": health,
-                              "limit": page_size, "offset": (page - 1) * page_size}
-    filters = " AND ".join(f"(%({name})s::{kind} IS NULL OR {name} = %({name})s::{kind})"
-                           for name, kind in _FILTERS)
+                              "limit": page_size, "offset": (page - 1) * page_size,
+                              "every_programme": audience.programmes is None,
+                              "programmes": list(audience.programmes or ()),
+                              "as_mentor": audience.mentor_id, "as_mentee": audience.mentee_id}
+    filters = " AND ".join([*(f"(%({name})s::{kind} IS NULL OR {name} = %({name})s::{kind})"
+                              for name, kind in _FILTERS), _AUDIENCE_SQL])
     cur = conn.cursor(row_factory=dict_row)
     cur.execute(
         f"""SELECT * , count(*) OVER () AS total FROM (

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import url_for
+from flask import g, url_for
 from flask.views import MethodView
 
+from api.access import journey_audience
 from api.common import ReadArgs, ReasonIn, SavedOut
 from api.http import actor, answer, expected_version, mentoring, read_models, services
 from api.journeys.schemas import (
@@ -43,7 +44,8 @@ class Journeys(MethodView):
         with read_models(min_position) as connection:
             items, total = queries.list_journeys(
                 connection, **args, page=pagination_parameters.page,
-                page_size=pagination_parameters.page_size, today=services().today())
+                page_size=pagination_parameters.page_size, today=services().today(),
+                audience=journey_audience(g.caller))
         pagination_parameters.item_count = total
         return items
 
