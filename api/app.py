@@ -19,6 +19,7 @@ from api.bootstrap import LazyServices, Services, bootstrap
 from api.cli import register_commands
 from api.health import blp as health_blp
 from api.http import services
+from api.idempotency import register_idempotency
 from api.problems import problem, register_problem_handlers
 from api.smorest import Api
 from infra.settings import Settings
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.before_request(_refuse_non_json)
     app.before_request(_authenticate)
     app.before_request(authorize)
+    # Looks keys up once the caller is authorized; replaces two of the problem handlers.
+    register_idempotency(app)
     app.after_request(_projection_position)
     register_commands(app, settings)
     return app

@@ -8,14 +8,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, cast
 
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenVerifier
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
+from infra.event_store import JourneyRecorder
+from infra.idempotency import IdempotencyRecords
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 from projections import all_projections
@@ -31,6 +33,7 @@ class Services:
     read_pool: ConnectionPool[Any]
     today: Callable[[], date]
     tokens: TokenVerifier
+    idempotency: IdempotencyRecords
 
     def projector(self) -> Projector:
         return Projector(
@@ -48,7 +51,10 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     secret = jwt_secret(settings)
     tokens = TokenVerifier.from_settings(settings, secret)
     mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-    services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens)
+    idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
+    cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
+    services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens,
+                        idempotency)
     services.projector().create_tables()
     return services
 

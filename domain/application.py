@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.errors import Conflict, NotFound, StaleVersion
 from domain.history import RecordedEvent, StreamReader
@@ -21,6 +23,13 @@ from domain.transcodings import register_mentoring_transcodings
 
 A = TypeVar("A", Journey, Programme)
 MAX_ATTEMPTS = 10
+
+#: Context for the event store's transaction participants, set by a caller around a command:
+#: `save` passes it on with the events, so what a participant records from it commits in the
+#: same transaction as the command's events, or not at all. The API sets `idempotency` here
+#: (the request's key, fingerprint and answer), which keeps it out of every command's signature.
+store_context: ContextVar[Mapping[str, Any]] = ContextVar(
+    "store_context", default=MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,10 @@ class Mentoring(Application[UUID]):
         return self._change(Journey, journey_id, expected_version,
                             lambda j: j.erase_personal_data(reason, actor=actor))
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Saves as the library does, handing the store the caller's `store_context` too."""
+        return super().save(*objs, **{**store_context.get(), **kwargs})
+
     # Reading aggregates and history
 
     def journey_membership(self, journey_id: UUID) -> JourneyMembership | None:
@@ -296,7 +309,7 @@ class Mentoring(Application[UUID]):
                 )
             created = command(aggregate) or {}
             try:
-                recordings = self.save(aggregate)
+                recordings = self.save(aggregate, created=created)
             except IntegrityError:
                 if expected_version is not None:
                     raise StaleVersion(
