@@ -20,7 +20,9 @@ from api.cli import register_commands
 from api.health import blp as health_blp
 from api.http import services
 from api.idempotency import register_idempotency
+from api.json_limits import loads as load_json_within_limits
 from api.problems import problem, register_problem_handlers
+from api.security_headers import add_security_headers
 from api.smorest import Api
 from infra.settings import Settings
 
@@ -66,12 +68,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Looks keys up once the caller is authorized; replaces two of the problem handlers.
     register_idempotency(app)
     app.after_request(_projection_position)
+    app.after_request(add_security_headers)
     register_commands(app, settings)
     return app
 
 
 class IsoJSONProvider(DefaultJSONProvider):
-    """Dates as ISO 8601 (Flask's default is the HTTP date format) and UUIDs as strings."""
+    """Dates as ISO 8601 (Flask's default is the HTTP date format) and UUIDs as strings;
+    bodies parsed within the limits of `api.json_limits`."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json_within_limits(s)
 
     @staticmethod
     def default(o: Any) -> Any:

@@ -33,6 +33,7 @@ _FILTERS = (("programme_id", "uuid"), ("status", "text"), ("mentor_id", "text"),
             ("mentee_id", "text"))
 _AUDIENCE_SQL = """(%(every_programme)s OR programme_id = ANY(%(programmes)s::uuid[])
     OR mentor_id = %(as_mentor)s OR mentee_id = %(as_mentee)s)"""
+MAX_OFFSET = 2**62
 _KEY_RESULT_FIELDS = ("title", "baseline", "target", "current", "unit", "progress", "confidence",
                       "last_observed_on", "due_on", "weight", "status")
 
@@ -93,7 +94,7 @@ def list_journeys(conn: Connection[Any], *, programme_id: UUID | None = None,
     matching the filters."""
     params: dict[str, Any] = {"today": today, "programme_id": programme_id, "status": status,
                               "mentor_id": mentor_id, "mentee_id": mentee_id, "health": health,
-                              "limit": page_size, "offset": (page - 1) * page_size,
+                              "limit": page_size, "offset": _offset(page, page_size),
                               "every_programme": audience.programmes is None,
                               "programmes": list(audience.programmes or ()),
                               "as_mentor": audience.mentor_id, "as_mentee": audience.mentee_id}
@@ -114,6 +115,11 @@ def list_journeys(conn: Connection[Any], *, programme_id: UUID | None = None,
     for row in rows[1:]:
         del row["total"]
     return rows, total
+
+
+def _offset(page: int, page_size: int) -> int:
+    """Any page number is answered (past the end, with no rows), within PostgreSQL's bigint."""
+    return min((page - 1) * page_size, MAX_OFFSET)
 
 
 def _count(conn: Connection[Any], filters: str, params: dict[str, Any]) -> int:
