@@ -14,10 +14,18 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from api import json_limits
+from api.contract import StandardResponses, exclusive_bounds, register_problems
 from api.problems import from_http_exception
 
 
 class Api(flask_smorest.Api):
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, app: flask.Flask) -> None:
+        super().__init__(app, spec_kwargs={"extra_plugins": [StandardResponses()]})
+        self.ma_plugin.converter.add_attribute_function(exclusive_bounds)
+        register_problems(self.spec)
+
     def handle_http_exception(self, error: HTTPException) -> Response:
         return from_http_exception(error)
 
