@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck clean-var fuzz
+.PHONY: run test lint typecheck clean-var fuzz drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(INSTALLED)
 FUZZ_EXAMPLES ?= 300
 fuzz: $(INSTALLED)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -s tests/api/test_contract_fuzz.py $(PYTEST_ARGS)
+
+# Fault drills, each printing `drill: <name> passed|FAILED <detail>`.
+drill: $(INSTALLED)
+	$(VENV)/bin/python scripts/drills_security.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

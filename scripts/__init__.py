@@ -1,0 +1,1 @@
+"""Development launcher, drills and benchmarks, run from the Makefile."""
