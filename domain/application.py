@@ -71,6 +71,26 @@ class Mentoring(Application[UUID]):
         return self._change(Programme, programme_id, expected_version,
                             lambda p: p.close(reason, actor=actor))
 
+    def erase_display_name(
+        self, person_id: str, reason: str, *, programme_ids: Sequence[UUID], actor: str
+    ) -> list[Saved]:
+        """Forgets a person's display name in each programme that enrols them, atomically:
+        the person's key is one, so either every programme records the erasure or none."""
+        if not programme_ids:
+            raise NotFound(f"{person_id} is not enrolled in any programme")
+        for _ in range(MAX_ATTEMPTS):
+            programmes = [self.get(Programme, programme_id)
+                          for programme_id in dict.fromkeys(programme_ids)]
+            for programme in programmes:
+                programme.erase_display_name(person_id, reason, actor=actor)
+            try:
+                recordings = self.save(*programmes)
+            except IntegrityError:
+                continue
+            return [self._saved(p, [r for r in recordings if r.domain_event.originator_id == p.id])
+                    for p in programmes]
+        raise Conflict("too many concurrent changes; try again")
+
     # Journeys
 
     def start_journey(
