@@ -89,12 +89,12 @@ class PostgresDataKeys:
         if key is not None:
             return key
         seen = self._erasures
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(
+        with self._datastore.get_connection() as connection:  # autocommit: one statement each
+            connection.execute(
                 "INSERT INTO data_keys (key_id, owner, secret) VALUES (%s, %s, %s)"
                 " ON CONFLICT (owner) DO NOTHING", (uuid4(), owner, new_secret()))
-            cursor.execute("SELECT key_id, secret FROM data_keys WHERE owner = %s", (owner,))
-            row = cursor.fetchone()
+            row = connection.execute("SELECT key_id, secret FROM data_keys WHERE owner = %s",
+                                     (owner,)).fetchone()
         assert row is not None
         key = DataKey(row["key_id"], bytes(row["secret"]))
         self._remember(key, owner, seen)
@@ -105,9 +105,9 @@ class PostgresDataKeys:
         if key is not None or key_id in self._destroyed:
             return key
         seen = self._erasures
-        with self._datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT owner, secret FROM data_keys WHERE key_id = %s", (key_id,))
-            row = cursor.fetchone()
+        with self._datastore.get_connection() as connection:
+            row = connection.execute("SELECT owner, secret FROM data_keys WHERE key_id = %s",
+                                     (key_id,)).fetchone()
         if row is None:
             with self._lock:
                 self._destroyed.add(key_id)
@@ -117,23 +117,15 @@ class PostgresDataKeys:
         return key
 
     def destroy(self, cursor: Cursor[Any], owners: Sequence[str]) -> None:
-        """Inside the caller's transaction: the keys go if and only if it commits."""
-        cursor.execute("DELETE FROM data_keys WHERE owner = ANY(%s) RETURNING key_id",
-                       (list(owners),))
-        destroyed = [row["key_id"] for row in cursor.fetchall()]
+        """Inside the caller's transaction: the keys go if and only if it commits. The caches
+        are left alone until then; the next read after the commit sees the counter move."""
+        cursor.execute("DELETE FROM data_keys WHERE owner = ANY(%s)", (list(owners),))
         cursor.execute("UPDATE data_key_erasures SET erasures = erasures + 1")
-        with self._lock:
-            self._destroyed.update(destroyed)
-            for owner in owners:
-                key = self._by_owner.pop(owner, None)
-                if key is not None:
-                    self._by_id.pop(key.key_id, None)
 
     def refresh(self) -> None:
         """Drop every cached key if any process destroyed keys since the last look."""
-        with self._datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT erasures FROM data_key_erasures")
-            row = cursor.fetchone()
+        with self._datastore.get_connection() as connection:
+            row = connection.execute("SELECT erasures FROM data_key_erasures").fetchone()
         erasures = int(row["erasures"]) if row else 0
         if erasures != self._erasures:
             with self._lock:
