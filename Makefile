@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck bench clean-var
+.PHONY: run test lint typecheck bench clean-var fuzz-domain
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The domain's property tests with many more and longer command sequences (minutes, not seconds).
+fuzz-domain: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/unit/test_domain_properties.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
