@@ -39,7 +39,7 @@ class TransactionParticipant(Protocol):
 
 
 class ReadListening(PostgresAggregateRecorder):
-    """Tells listeners after every read of stored events, so that what the mapper caches
+    """Tells listeners after every read that found stored events, so that what the mapper caches
     (data keys) can be checked against the database before the events are decoded."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -53,8 +53,10 @@ class ReadListening(PostgresAggregateRecorder):
         return self._read(super().select_events(*args, **kwargs))
 
     def _read(self, found: _Read) -> _Read:
-        for listener in self.read_listeners:
-            listener()
+        """Nothing read, nothing to decode: most journeys have no snapshot to look at."""
+        if found:
+            for listener in self.read_listeners:
+                listener()
         return found
 
 
