@@ -162,7 +162,7 @@ def test_after_erasure_every_answer_reads_erased_where_the_texts_were(desk: Desk
     assert events[("KeyResultAdjusted", 10)]["previous"] == {"title": ERASED, "target": 50.0}
     assert events[("KpiLogged", 9)] | {"key_result_id": None} == {
         "key_result_id": None, "value": 30.0, "observed_on": "2026-10-01", "confidence": 0.8,
-        "note": ERASED}
+        "note": ERASED, "source": "manual"}
     assert (events[("ReviewHeld", 17)]["successes"], events[("ReviewHeld", 17)]["lessons"]) == (
         [ERASED], [ERASED])
     assert events[("JourneyCompleted", 19)] | {"completed_on": None} == {

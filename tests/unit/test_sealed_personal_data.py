@@ -127,7 +127,7 @@ def test_every_field_of_every_event_and_plan_part_is_either_free_text_or_structu
             "key_result_id", "baseline", "target", "unit", "due_on", "weight", "review_id"},
         "KeyResultAdjusted": {"key_result_id", "review_id"},
         "KeyResultRetired": {"key_result_id", "review_id"},
-        "KpiLogged": {"key_result_id", "value", "observed_on", "confidence"},
+        "KpiLogged": {"key_result_id", "value", "observed_on", "confidence", "source"},
         "TaskPlanned": {"task_id", "key_result_id", "due_on", "owner", "review_id"},
         "TaskRescheduled": {"task_id", "due_on", "previous_due_on", "review_id"},
         "TaskDone": {"task_id", "done_on"}, "TaskDropped": {"task_id", "review_id"},
