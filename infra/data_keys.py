@@ -52,12 +52,18 @@ class DataKeys(Protocol):
     def key(self, key_id: UUID) -> DataKey | None:
         """The key with this id, or None once it has been destroyed."""
 
+    def live_key(self, owner: str) -> DataKey | None:
+        """The owner's key if it has one, without making one (to export it)."""
+
+    def adopt(self, owner: str, key: DataKey) -> None:
+        """Keeps a key made in another store (an imported journey's)."""
+
 
 class MemoryDataKeys:
-    """Keys of an in-memory event store (unit tests)."""
+    """Keys of an in-memory event store (unit tests), or read from an exported file."""
 
-    def __init__(self) -> None:
-        self._keys: dict[str, DataKey] = {}
+    def __init__(self, keys: Mapping[str, DataKey] | None = None) -> None:
+        self._keys: dict[str, DataKey] = dict(keys or {})
 
     def key_for(self, owner: str) -> DataKey:
         if owner not in self._keys:
@@ -66,6 +72,12 @@ class MemoryDataKeys:
 
     def key(self, key_id: UUID) -> DataKey | None:
         return next((k for k in self._keys.values() if k.key_id == key_id), None)
+
+    def live_key(self, owner: str) -> DataKey | None:
+        return self._keys.get(owner)
+
+    def adopt(self, owner: str, key: DataKey) -> None:
+        self._keys[owner] = key
 
     def destroy(self, owners: Iterable[str]) -> None:
         for owner in owners:
@@ -115,6 +127,19 @@ class PostgresDataKeys:
         key = DataKey(key_id, bytes(row["secret"]))
         self._remember(key, row["owner"], seen)
         return key
+
+    def live_key(self, owner: str) -> DataKey | None:
+        with self._datastore.get_connection() as connection:
+            row = connection.execute("SELECT key_id, secret FROM data_keys WHERE owner = %s",
+                                     (owner,)).fetchone()
+        return None if row is None else DataKey(row["key_id"], bytes(row["secret"]))
+
+    def adopt(self, owner: str, key: DataKey) -> None:
+        with self._datastore.get_connection() as connection:
+            connection.execute("INSERT INTO data_keys (key_id, owner, secret) VALUES (%s, %s, %s)"
+                               " ON CONFLICT DO NOTHING", (key.key_id, owner, key.secret))
+        if self.live_key(owner) != key:
+            raise ValueError(f"this store already holds another key for {owner}")
 
     def destroy(self, cursor: Cursor[Any], owners: Sequence[str]) -> None:
         """Inside the caller's transaction: the keys go if and only if it commits. The caches

@@ -14,7 +14,7 @@ raises `TamperedText`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +25,9 @@ from eventsourcing.utils import resolve_topic
 from domain.journey_plan import JourneyPlan
 from domain.personal_data import ERASED, JOURNEY_TEXT, PERSON_TEXT, PLAN_TEXT
 from domain.programme import Programme
+from domain.transcodings import mentoring_transcoder
 from infra.data_keys import DataKeys, MemoryDataKeys, journey_owner, person_owner
-from infra.sealed_text import is_sealed, seal, sealing_key_id, unseal
+from infra.sealed_text import DataKey, is_sealed, seal, sealing_key_id, unseal
 
 Transform = Callable[[str, str], str]  # (owner, text) -> text
 
@@ -85,6 +86,12 @@ class PersonalDataMapper(Mapper[UUID]):
         else:
             return None
         return state
+
+
+def offline_mapper(keys: Mapping[str, DataKey] | None = None) -> PersonalDataMapper:
+    """Decodes stored events away from any store (an exported file replayed on a laptop):
+    texts sealed under the keys given open, the others read "[erased]"."""
+    return PersonalDataMapper(mentoring_transcoder(), keys=MemoryDataKeys(keys))
 
 
 def _texts(value: Any, owner: str, transform: Transform) -> Any:
