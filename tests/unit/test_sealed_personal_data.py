@@ -23,7 +23,7 @@ from domain.programme import Programme
 from infra.data_keys import MemoryDataKeys, journey_owner, person_owner
 from infra.personal_data_mapper import PersonalDataMapper
 from infra.sealed_text import TamperedText
-from projections.progress import ERASED as READ_SIDE_ERASED
+from projections.erasure import ERASED as READ_SIDE_ERASED
 from tests.unit.domain_stories import ADMIN, MENTEE, STATEMENT, TODAY, WHY, a_journey
 from tests.unit.test_domain_erasure import a_told_journey
 
