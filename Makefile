@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck clean-var fuzz drill
+.PHONY: run test lint typecheck bench clean-var fuzz fuzz-domain drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,22 @@ fuzz: $(INSTALLED)
 drill: $(INSTALLED)
 	$(VENV)/bin/python scripts/drills_security.py
 
+# The domain's property tests with many more and longer command sequences (minutes, not seconds).
+fuzz-domain: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/unit/test_domain_properties.py
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy domain projections api infra scripts
+
+# Every scripts/bench_*.py, each printing `metric: <name> value= baseline= ratio= target= ok|short`
+# lines; all run even if one falls short, and the target fails if any did.
+bench: $(INSTALLED)
+	@status=0; for script in scripts/bench_*.py; do \
+	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
+	done; exit $$status
 
 # Stops the embedded server first: deleting the files of a running server leaves it orphaned.
 clean-var:

@@ -12,7 +12,17 @@ import swagger_ui_bundle
 from flask import Flask, Response, g, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 
-from api import audit, journeys, key_results, meetings, obstacles, programmes, reviews, tasks
+from api import (
+    audit,
+    journeys,
+    key_results,
+    meetings,
+    obstacles,
+    plan_history,
+    programmes,
+    reviews,
+    tasks,
+)
 from api.access import authorize, is_public
 from api.auth import AuthenticationFailed
 from api.bootstrap import LazyServices, Services, bootstrap
@@ -56,7 +66,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["mentoring_journeys"] = LazyServices(build)
     api = Api(app)
     for blueprint in (programmes.blp, journeys.blp, key_results.blp, tasks.blp, obstacles.blp,
-                      meetings.blp, reviews.blp, audit.blp, health_blp):
+                      meetings.blp, reviews.blp, plan_history.blp, audit.blp, audit.feed_blp,
+                      health_blp):
         api.register_blueprint(blueprint)
     register_problem_handlers(app)
     app.add_url_rule("/v1/docs/assets/<path:filename>", "swagger_ui_assets",

@@ -16,9 +16,10 @@ from psycopg_pool import ConnectionPool
 from api.auth import TokenVerifier
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
+from infra.event_chain import EventChain, install_event_chain
 from infra.event_store import JourneyRecorder
 from infra.idempotency import IdempotencyRecords
-from infra.secrets import jwt_secret
+from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
 from projections.runner import Projector
@@ -34,11 +35,13 @@ class Services:
     today: Callable[[], date]
     tokens: TokenVerifier
     idempotency: IdempotencyRecords
+    event_chain: EventChain
 
     def projector(self) -> Projector:
         return Projector(
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
-            all_projections(), poll_seconds=self.settings.projector_poll_seconds,
+            all_projections(analytics_key(self.settings)),
+            poll_seconds=self.settings.projector_poll_seconds,
         )
 
     def close(self) -> None:
@@ -51,10 +54,11 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     secret = jwt_secret(settings)
     tokens = TokenVerifier.from_settings(settings, secret)
     mentoring = Mentoring(env=eventsourcing_env(url), today=today)
+    event_chain = install_event_chain(mentoring)
     idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
     cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
     services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens,
-                        idempotency)
+                        idempotency, event_chain)
     services.projector().create_tables()
     return services
 

@@ -1,4 +1,6 @@
-"""Command-line tools: `flask --app api token | projections run|status | demo seed`."""
+"""Command-line tools: `flask --app api token | projections run|status | demo seed`; the
+`journeys` commands are in api/journeys_cli.py, the `analytics` ones in api/analytics_cli.py,
+`journeys erase` and `people erase` in api/erasure_cli.py."""
 
 from __future__ import annotations
 
@@ -12,8 +14,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from api.analytics_cli import analytics_cli
 from api.auth import ROLES, mint_token
+from api.erasure_cli import people_cli
 from api.health import projection_report
+from api.journeys_cli import journeys_cli
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 
@@ -38,6 +43,9 @@ def register_commands(app: Flask, settings: Settings) -> None:
 
     app.cli.add_command(projections_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(journeys_cli)
+    app.cli.add_command(analytics_cli)
+    app.cli.add_command(people_cli)
 
 
 def _services() -> Any:

@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.errors import Conflict, NotFound, StaleVersion
-from domain.history import RecordedEvent, StreamReader
+from domain.history import FeedEvent, RecordedEvent, StreamReader, event_feed
 from domain.journey import Journey
 from domain.membership import JourneyMembership, MembershipCache
 from domain.programme import Programme
@@ -82,6 +82,26 @@ class Mentoring(Application[UUID]):
         return self._change(Programme, programme_id, expected_version,
                             lambda p: p.close(reason, actor=actor))
 
+    def erase_display_name(
+        self, person_id: str, reason: str, *, programme_ids: Sequence[UUID], actor: str
+    ) -> list[Saved]:
+        """Forgets a person's display name in each programme that enrols them, atomically:
+        the person's key is one, so either every programme records the erasure or none."""
+        if not programme_ids:
+            raise NotFound(f"{person_id} is not enrolled in any programme")
+        for _ in range(MAX_ATTEMPTS):
+            programmes = [self.get(Programme, programme_id)
+                          for programme_id in dict.fromkeys(programme_ids)]
+            for programme in programmes:
+                programme.erase_display_name(person_id, reason, actor=actor)
+            try:
+                recordings = self.save(*programmes)
+            except IntegrityError:
+                continue
+            return [self._saved(p, [r for r in recordings if r.domain_event.originator_id == p.id])
+                    for p in programmes]
+        raise Conflict("too many concurrent changes; try again")
+
     # Journeys
 
     def start_journey(
@@ -131,13 +151,13 @@ class Mentoring(Application[UUID]):
 
     def log_kpi(
         self, journey_id: UUID, key_result_id: UUID, value: float, observed_on: date, *,
-        confidence: float | None = None, note: str | None = None, actor: str,
-        expected_version: int | None = None,
+        confidence: float | None = None, note: str | None = None, source: str = "manual",
+        actor: str, expected_version: int | None = None,
     ) -> Saved:
         return self._change(
             Journey, journey_id, expected_version,
             lambda j: j.log_kpi(key_result_id, value, observed_on, confidence=confidence,
-                                note=note, actor=actor, today=self.today()),
+                                note=note, source=source, actor=actor, today=self.today()),
         )
 
     def plan_task(
@@ -275,6 +295,13 @@ class Mentoring(Application[UUID]):
             raise NotFound(f"journey {journey_id} not found")
         notifications = reader.select_stream(journey_id, after_version=after_version, limit=limit)
         return [RecordedEvent.of(self.mapper.to_domain_event(n), n.id) for n in notifications]
+
+    def event_feed(self, *, after_position: int = 0, limit: int = 100) -> list[FeedEvent]:
+        """Every event after `after_position`, in position order, with its programme."""
+        notifications = self.recorder.select_notifications(after_position, limit,
+                                                           inclusive_of_start=False)
+        return event_feed(notifications, self.mapper.to_domain_event,
+                          lambda journey_id: self.get(Journey, journey_id, version=1).programme_id)
 
     def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""

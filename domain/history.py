@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,6 +39,45 @@ class RecordedEvent:
         data = {name: value for name, value in vars(event).items() if name not in ENVELOPE}
         return cls(type(event).__name__, event.originator_version, position, event.timestamp,
                    event.actor, data)
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """An event of the global feed: whose it is (a journey's, or a programme's own, when
+    `journey_id` is None) and the programme it belongs to, so access can be limited by it."""
+
+    journey_id: UUID | None
+    programme_id: UUID
+    type: str
+    version: int
+    position: int
+    timestamp: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+def event_feed(notifications: Sequence[Notification], decode: Callable[[Notification], Any],
+               programme_of: Callable[[UUID], UUID]) -> list[FeedEvent]:
+    """`programme_of` finds a journey's programme (in its JourneyStarted) when the page does
+    not hold that event itself."""
+    from domain.journey_plan import JourneyPlan
+
+    programmes: dict[UUID, UUID] = {}
+    feed = []
+    for notification in notifications:
+        event: Any = decode(notification)
+        recorded = RecordedEvent.of(event, notification.id)
+        journey_id: UUID | None = None
+        programme_id = event.originator_id
+        if isinstance(event, JourneyPlan.Event):
+            journey_id = event.originator_id
+            if recorded.type == "JourneyStarted":
+                programmes[journey_id] = recorded.data["programme_id"]
+            if journey_id not in programmes:
+                programmes[journey_id] = programme_of(journey_id)
+            programme_id = programmes[journey_id]
+        feed.append(FeedEvent(journey_id, programme_id, **vars(recorded)))
+    return feed
 
 
 def journey_state(journey: Journey) -> dict[str, Any]:

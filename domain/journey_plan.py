@@ -19,6 +19,7 @@ from domain.errors import Conflict, NotFound, RuleBroken
 from domain.plan import KeyResult, Meeting, Objective, Obstacle, Review, Task
 
 TASK_OWNERS = ("mentee", "mentor")
+KPI_SOURCES = ("manual", "import", "integration")
 
 
 class JourneyPlan(Aggregate):
@@ -51,6 +52,7 @@ class JourneyPlan(Aggregate):
         self.meetings: list[Meeting] = []
         self.reviews: list[Review] = []
         self.personal_data_erased = False
+        self.erased_in_version: int | None = None
 
     # Objective
 
@@ -156,7 +158,8 @@ class JourneyPlan(Aggregate):
 
     def log_kpi(
         self, key_result_id: UUID, value: float, observed_on: date, *,
-        confidence: float | None = None, note: str | None = None, actor: str, today: date,
+        confidence: float | None = None, note: str | None = None, source: str = "manual",
+        actor: str, today: date,
     ) -> None:
         self.require_open()
         self.active_key_result(key_result_id)
@@ -165,12 +168,33 @@ class JourneyPlan(Aggregate):
             confidence = rules.require_between("confidence", confidence, 0, 1)
         rules.require_past_date("observed_on", observed_on, self.started_on, today)
         rules.optional_text("note", note, rules.TEXT_LIMIT)
-        self._log_kpi(key_result_id, float(value), observed_on, confidence, note, actor)
+        if source not in KPI_SOURCES:
+            raise RuleBroken(f"source must be one of {', '.join(KPI_SOURCES)}", field="source")
+        self._log_kpi(key_result_id, float(value), observed_on, confidence, note, source, actor)
 
-    @event("KpiLogged")
+    class KpiLogged(Aggregate.Event):
+        """Version 2 added `source`: where the measurement came from. Events stored before
+        have no `source` and are read as `manual`, the only way KPIs were logged then; their
+        stored form is never rewritten (docs/schema-evolution.md)."""
+
+        class_version = 2
+
+        key_result_id: UUID
+        value: float
+        observed_on: date
+        confidence: float | None
+        note: str | None
+        source: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = "manual"
+
+    @event(KpiLogged)
     def _log_kpi(
         self, key_result_id: UUID, value: float, observed_on: date,
-        confidence: float | None, note: str | None, actor: str,
+        confidence: float | None, note: str | None, source: str, actor: str,
     ) -> None:
         pass
 

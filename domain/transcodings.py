@@ -6,7 +6,13 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from domain.plan import PLAN_CLASSES
 
@@ -40,3 +46,13 @@ def register_mentoring_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     for cls in PLAN_CLASSES:
         transcoder.register(PlanPartAsDict(cls))
+
+
+def mentoring_transcoder() -> JSONTranscoder:
+    """The transcoder of the Mentoring application (the library's transcodings and ours), for
+    decoding stored events without building the application."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_mentoring_transcodings(transcoder)
+    return transcoder

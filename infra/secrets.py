@@ -1,8 +1,10 @@
-"""The key that signs access tokens.
+"""The keys of the service: the one that signs access tokens, and the one that pseudonymises
+people in the analyst schema.
 
 A development install must work without configuration, yet tokens minted by `flask token`
-must stay valid across restarts and across the API and CLI processes; so an unset secret is
-generated once and kept beside the data, readable only by its owner.
+must stay valid across restarts and across the API and CLI processes, and a person must keep
+one pseudonym; so an unset key is generated once and kept beside the data, readable only by
+its owner.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from pathlib import Path
 from infra.settings import Settings
 
 SECRET_FILE_NAME = "jwt_secret"
+ANALYTICS_KEY_FILE_NAME = "analytics_key"
 
 
 def jwt_secret(settings: Settings) -> str:
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    path = settings.var_dir / SECRET_FILE_NAME
+    return settings.jwt_secret or _kept(settings.var_dir / SECRET_FILE_NAME)
+
+
+def analytics_key(settings: Settings) -> bytes:
+    """Changing it changes every pseudonym: rebuild the `analytics` projection afterwards."""
+    return (settings.analytics_key or _kept(settings.var_dir / ANALYTICS_KEY_FILE_NAME)).encode()
+
+
+def _kept(path: Path) -> str:
     if not path.exists():
         _create_once(path, secrets.token_urlsafe(48))
     secret = path.read_text(encoding="utf-8").strip()

@@ -17,6 +17,7 @@ class Settings:
     database_url: str | None = None
     port: int = 5000
     jwt_secret: str | None = None
+    analytics_key: str | None = None
     var_dir: Path = Path("var")
     projector_poll_seconds: float = 1.0
     log_level: str = "INFO"
@@ -46,6 +47,7 @@ class Settings:
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
             jwt_secret=value("JOURNEYS_JWT_SECRET"),
+            analytics_key=value("JOURNEYS_ANALYTICS_KEY"),
             var_dir=Path(var_dir) if var_dir else cls.var_dir,
             projector_poll_seconds=_poll_seconds(poll) if poll else cls.projector_poll_seconds,
             log_level=log_level.upper() if log_level else cls.log_level,

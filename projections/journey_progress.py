@@ -13,16 +13,24 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from projections.erasure import ERASED, erased_journeys
 from projections.progress import JourneyProgress
 from projections.progress_events import JOURNEY_EVENTS, apply_event
 from projections.progress_tables import CREATE_TABLES, load_journeys, save_journeys
 
 _TASK_EVENTS = frozenset({"TaskRescheduled", "TaskDone", "TaskDropped"})
+# Tasks stored before the batch (those planned in it are erased in memory, if before it).
+_ERASE_TASKS = f"UPDATE tasks SET title = '{ERASED}' WHERE journey_id = ANY(%s)"
+_ERASE_NOTES = f"""UPDATE kpi_measurements AS k SET note = '{ERASED}'
+    FROM unnest(%s::uuid[], %s::int8[]) AS e(journey_id, position)
+    WHERE k.journey_id = e.journey_id AND k.position < e.position AND k.note IS NOT NULL"""
 
 
 class JourneyProgressProjection:
     name = "journey_progress"
     version = 1
+    tables: tuple[str, ...] = ("journey_progress", "key_results", "tasks", "kpi_measurements")
+    schema = "public"
 
     def create_tables(self, cursor: Cursor[Any]) -> None:
         cursor.execute(CREATE_TABLES)
@@ -44,4 +52,9 @@ class JourneyProgressProjection:
                 kpis.append((event.originator_id, event.key_result_id, position, event.value,
                              event.observed_on, event.confidence, event.note, event.actor,
                              event.timestamp))
+        erasures = erased_journeys(events)
+        if erasures:
+            cursor.execute(_ERASE_TASKS, (list(erasures),))
         save_journeys(cursor, touched.values(), kpis)
+        if erasures:
+            cursor.execute(_ERASE_NOTES, (list(erasures), list(erasures.values())))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from projections.erasure import ERASED
 from projections.progress import JourneyProgress, KeyResultProgress, TaskState, later
 
 JOURNEY_EVENTS = frozenset({
@@ -97,6 +98,16 @@ def _closed(status: str) -> Callable[[JourneyProgress, Any, int], None]:
     return close
 
 
+def _erased(j: JourneyProgress, _e: Any, _p: int) -> None:
+    """The words in memory now; the journey_progress projection erases stored rows."""
+    if j.objective_statement is not None:
+        j.objective_statement, j.objective_why = ERASED, ERASED
+    for key_result in j.key_results.values():
+        key_result.title = ERASED
+    for task in j.tasks.values():
+        task.title = ERASED
+
+
 _HANDLERS: dict[str, Callable[[JourneyProgress, Any, int], None]] = {
     "ObjectiveSet": _objective,
     "ObjectiveRevised": _objective,
@@ -114,6 +125,7 @@ _HANDLERS: dict[str, Callable[[JourneyProgress, Any, int], None]] = {
     "ReviewHeld": _review_held,
     "JourneyCompleted": _closed("completed"),
     "JourneyAbandoned": _closed("abandoned"),
+    "PersonalDataErased": _erased,
 }
 
 
@@ -121,7 +133,7 @@ def apply_event(journeys: dict[UUID, JourneyProgress], event: Any,
                 position: int) -> JourneyProgress | None:
     """Apply one event at its global position; events of other aggregates are ignored.
 
-    Events this view does not show (meeting notes, erasure…) still move version/position.
+    Events this view does not show (meeting notes…) still move version/position.
     """
     name = type(event).__name__
     if name not in JOURNEY_EVENTS:

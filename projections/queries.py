@@ -146,6 +146,14 @@ def programme(conn: Connection[Any], programme_id: UUID) -> dict[str, Any] | Non
     return {"id": row.pop("programme_id"), **row, "participants": cur.fetchall()}
 
 
+def programmes_enrolling(conn: Connection[Any], person_id: str) -> list[UUID]:
+    """The programmes a person is enrolled in, in any role."""
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute("""SELECT DISTINCT programme_id FROM participants WHERE person_id = %s
+                   ORDER BY programme_id""", (person_id,))
+    return [row[0] for row in cur.fetchall()]
+
+
 def projection_position(conn: Connection[Any]) -> int:
     """How far every read model has got: a query waiting for position N waits on this."""
     cur = conn.cursor(row_factory=tuple_row)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import psycopg
@@ -33,8 +34,13 @@ Batch = Sequence[tuple[int, Any]]
 
 
 class Projection(Protocol):
+    """`tables` are every table the projection owns, by unqualified name, in its `schema`;
+    its SQL names them unqualified, so the projector chooses the schema (`search_path`)."""
+
     name: str
     version: int
+    tables: tuple[str, ...]
+    schema: str
 
     def create_tables(self, cursor: Cursor[Any]) -> None: ...
 
@@ -55,7 +61,10 @@ class Projector:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cur.execute(tracking.CREATE_TABLE)
             for projection in self._projections:
-                projection.create_tables(cur)
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(projection.schema)))
+                with _in_schema(cur, projection):
+                    projection.create_tables(cur)
                 tracking.register(cur, projection.name, projection.version)
 
     def run_once(self) -> int:
@@ -132,7 +141,8 @@ class Projector:
             current = tracking.lock(cur, projection.name)
             if current.halted or current.position != expected:
                 return False  # another projector got here first
-            projection.process(cur, batch)
+            with _in_schema(cur, projection):
+                projection.process(cur, batch)
             tracking.advance(cur, projection.name, batch[-1][0])
         return True
 
@@ -182,3 +192,12 @@ class Projector:
                 return
             for _ in listener.notifies(timeout=min(remaining, 0.25), stop_after=1):
                 return
+
+
+@contextmanager
+def _in_schema(cursor: Cursor[Any], projection: Projection) -> Iterator[None]:
+    """The projection's unqualified names mean its own schema, for this transaction."""
+    cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(
+        sql.Identifier(projection.schema)))
+    yield
+    cursor.execute("SET LOCAL search_path TO DEFAULT")

@@ -24,12 +24,18 @@ def write_rows(
     rows: Sequence[Sequence[Any]],
     *,
     key: Sequence[str] = (),
+    staged: str | None = None,
 ) -> None:
-    """Insert rows; with a `key`, rows already there are overwritten (an upsert)."""
+    """Insert rows; with a `key`, rows already there are overwritten (an upsert).
+
+    The staging table is named `<table>_staged` unless `staged` names it: a projection whose
+    tables share names with another schema's (the analyst schema's `key_results`) needs its
+    own, since a session's temporary tables are not per schema.
+    """
     if not rows:
         return
     names = tuple(name for name, _ in columns)
-    target = f"{table}_staged" if key else table
+    target = (staged or f"{table}_staged") if key else table
     if key:
         cursor.execute(_staging(table, target))
     with cursor.copy(_copy(target, names)) as copy:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from datetime import UTC
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.smorest import Schema
 
@@ -15,6 +18,14 @@ class EventsArgs(Schema):
 class StateArgs(Schema):
     version = fields.Integer(validate=validate.Range(min=1),
                              metadata={"description": "default: the latest version"})
+    at = fields.AwareDateTime(default_timezone=UTC, metadata={
+        "description": "ISO 8601 timestamp (UTC if no offset; write + as %2B or use Z): the "
+                       "journey as it stood then, i.e. after its last event at or before it"})
+
+    @validates_schema
+    def _one_of_version_or_at(self, data: dict[str, Any], **_: Any) -> None:
+        if "version" in data and "at" in data:
+            raise ValidationError("ask for a version or a time, not both", "at")
 
 
 class EventOut(Schema):
@@ -47,3 +58,25 @@ class JourneyStateOut(Schema):
     personal_data_erased = fields.Boolean()
     version = fields.Integer()
     timestamp = fields.AwareDateTime(metadata={"description": "of the last event applied"})
+
+
+class IntegrityOut(Schema):
+    ok = fields.Boolean()
+    checked = fields.Integer(metadata={"description": "events found intact before the first "
+                                                      "break (all of them when ok)"})
+    first_broken_version = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={
+        "description": "content changed | link broken | event missing | event inserted"})
+    head = fields.String(allow_none=True, metadata={
+        "description": "hex SHA-256 of the last intact event: compare with an anchored head"})
+
+
+class FeedArgs(Schema):
+    after_position = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class FeedEventOut(EventOut):
+    journey_id = fields.UUID(allow_none=True, metadata={
+        "description": "the journey the event belongs to; null for a programme's own events"})
+    programme_id = fields.UUID(metadata={"description": "the programme it belongs to"})

@@ -94,5 +94,12 @@ class Erasure(MethodView):
     @blp.arguments(ReasonIn)
     @blp.response(200, SavedOut)
     def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        """Forget the journey's free text (SPEC 6)
+
+        Destroys the journey's data key together with recording `PersonalDataErased`: from
+        then on its objective, titles, notes, reasons, reviews and retrospective read
+        "[erased]" in every answer, while ids, numbers, dates and statuses stay. Allowed on
+        ended journeys; the reason stays readable, so it should name no one.
+        """
         return answer(mentoring().erase_personal_data(journey_id, body["reason"], actor=actor(),
                                                       expected_version=expected_version()))

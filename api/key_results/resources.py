@@ -7,10 +7,12 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from api.common import ReasonIn, SavedOut
-from api.http import actor, answer, expected_version, journey_location, mentoring
-from api.key_results.schemas import KeyResultAdjustmentIn, KeyResultIn, KpiIn
+from api.common import ReadArgs, ReasonIn, SavedOut
+from api.http import actor, answer, expected_version, journey_location, mentoring, read_models
+from api.key_results.schemas import KeyResultAdjustmentIn, KeyResultIn, KpiIn, KpiOut
 from api.smorest import Blueprint
+from domain.errors import NotFound
+from projections import journey_timelines
 
 blp = Blueprint("key_results", __name__, url_prefix="/v1/journeys",
                 description="Key results of a journey and their KPI measurements")
@@ -55,3 +57,20 @@ class Kpis(MethodView):
         saved = mentoring().log_kpi(journey_id, key_result_id, **body, actor=actor(),
                                     expected_version=expected_version())
         return answer(saved, status=201, location=journey_location(journey_id))
+
+    @blp.arguments(ReadArgs, location="query")
+    @blp.response(200, KpiOut(many=True))
+    @blp.paginate(max_page_size=100)
+    def get(self, args: dict[str, Any], journey_id: UUID, key_result_id: UUID,
+            pagination_parameters: Any) -> Any:
+        """The key result's KPI series, oldest first: by `observed_on`, then in logging order."""
+        with read_models(args.get("min_position")) as connection:
+            if not journey_timelines.journey_exists(connection, journey_id):
+                raise NotFound(f"journey {journey_id} not found")
+            if not journey_timelines.key_result_exists(connection, journey_id, key_result_id):
+                raise NotFound(f"key result {key_result_id} not found in this journey")
+            kpis, total = journey_timelines.kpi_series(
+                connection, journey_id, key_result_id, page=pagination_parameters.page,
+                page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return kpis

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from api.common import reason_field
 from api.smorest import Schema, optional
+from domain.journey_plan import KPI_SOURCES
 from domain.rules import TEXT_LIMIT, TITLE_LIMIT, UNIT_LIMIT
 
 TITLE = validate.Length(min=1, max=TITLE_LIMIT)
@@ -50,3 +51,15 @@ class KpiIn(Schema):
     observed_on = fields.Date(required=True)
     confidence = optional(fields.Float, allow_nan=False, validate=validate.Range(0, 1))
     note = optional(fields.String, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    source = fields.String(load_default="manual", validate=validate.OneOf(KPI_SOURCES),
+                           metadata={"description": "where the measurement came from"})
+
+
+class KpiOut(Schema):
+    observed_on = fields.Date()
+    value = fields.Float()
+    confidence = fields.Float(allow_none=True)
+    note = fields.String(allow_none=True)
+    actor = fields.String(metadata={"description": "who logged it"})
+    logged_at = fields.DateTime(metadata={"description": "when it was logged (UTC)"})
+    position = fields.Integer(metadata={"description": "global position of its event"})

@@ -9,11 +9,18 @@ from flask import url_for
 from flask.views import MethodView
 
 from api.common import ReadArgs, SavedOut
-from api.http import actor, answer, expected_version, mentoring, read_models
-from api.programmes.schemas import ClosureIn, ParticipantIn, ProgrammeIn, ProgrammeOut
+from api.http import actor, answer, expected_version, mentoring, read_models, services
+from api.programmes.schemas import (
+    ClosureIn,
+    ParticipantIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammeStatsOut,
+)
 from api.smorest import Blueprint
 from domain.errors import NotFound
 from projections import queries
+from projections.programme_stats import programme_stats
 
 blp = Blueprint("programmes", __name__, url_prefix="/v1/programmes",
                 description="Mentoring programmes and their participants")
@@ -39,6 +46,23 @@ class Programme(MethodView):
         if programme is None:
             raise NotFound(f"programme {programme_id} not found")
         return programme, 200, {"ETag": f'"{programme["version"]}"'}
+
+
+@blp.route("/<uuid:programme_id>/stats")
+class ProgrammeStats(MethodView):
+    @blp.arguments(ReadArgs, location="query")
+    @blp.response(200, ProgrammeStatsOut)
+    def get(self, args: dict[str, Any], programme_id: UUID) -> Any:
+        """The programme's figures as of today, over all its journeys.
+
+        Health and overdue reviews depend on today's date, so the figures are computed at
+        each request from the read models; each field's description gives its definition.
+        """
+        with read_models(args.get("min_position")) as connection:
+            stats = programme_stats(connection, programme_id, services().today())
+        if stats is None:
+            raise NotFound(f"programme {programme_id} not found")
+        return stats
 
 
 @blp.route("/<uuid:programme_id>/participants")

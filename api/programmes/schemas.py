@@ -50,3 +50,53 @@ class ProgrammeOut(Schema):
     version = fields.Integer()
     position = fields.Integer()
 
+
+
+class JourneysByStatusOut(Schema):
+    active = fields.Integer()
+    completed = fields.Integer()
+    abandoned = fields.Integer()
+
+
+class JourneysByHealthOut(Schema):
+    on_track = fields.Integer()
+    at_risk = fields.Integer()
+    review_overdue = fields.Integer()
+    completed = fields.Integer()
+    abandoned = fields.Integer()
+
+
+def _figure(field: type[fields.Field], description: str) -> fields.Field:
+    return field(allow_none=True, metadata={"description": description})
+
+
+class ProgrammeStatsOut(Schema):
+    """Every figure over all the programme's journeys, as of today; null where undefined."""
+
+    id = fields.UUID(metadata={"description": "the programme"})
+    journeys = fields.Integer(metadata={"description": "journeys started in the programme"})
+    journeys_by_status = fields.Nested(JourneysByStatusOut, metadata={
+        "description": "journeys per status; every status is present"})
+    journeys_by_health = fields.Nested(JourneysByHealthOut, metadata={
+        "description": "journeys per health as of today; every value is present"})
+    average_score = _figure(fields.Float, (
+        "mean score of the journeys that have one (at least one active key result), whatever "
+        "their status; null when none has"))
+    share_of_key_results_on_track = _figure(fields.Float, (
+        "among the active (not retired) key results of all the journeys, the share whose "
+        "progress is at least 0.7; null when there are none"))
+    reviews_held = fields.Integer(metadata={"description": "reviews held in all the journeys"})
+    share_of_active_journeys_review_overdue = _figure(fields.Float, (
+        "among active journeys, the share whose health is review_overdue (today is after "
+        "next_review_due_on); null when no journey is active"))
+    tasks_done = fields.Integer(metadata={"description": "tasks done, all journeys"})
+    tasks_open = fields.Integer(metadata={
+        "description": "tasks planned and neither done nor dropped, all journeys"})
+    tasks_dropped = fields.Integer(metadata={"description": "tasks dropped, all journeys"})
+    median_days_between_reviews = _figure(fields.Float, (
+        "median of the days from each review to the journey's next one (reviews ordered by "
+        "held_on), over every journey; null until a journey has held two reviews"))
+    realignments_per_journey = _figure(fields.Float, (
+        "realignments divided by journeys; a realignment is a plan change decided in a review, "
+        "or a revision made between reviews (objective revised, key result adjusted or "
+        "retired, task rescheduled or dropped); null without journeys"))

@@ -87,3 +87,19 @@ class ReviewIn(Schema):
     next_review_on = optional(fields.Date)
     changes = fields.List(fields.Nested(ChangeIn), load_default=list,
                           validate=validate.Length(max=LIST_LIMIT))
+
+
+class ReviewOut(Schema):
+    id = fields.UUID(metadata={"description": "the review's id (`review_id` in plan changes)"})
+    held_on = fields.Date()
+    next_review_on = fields.Date(allow_none=True)
+    successes = fields.List(fields.String(), metadata={"description": "what was celebrated"})
+    lessons = fields.List(fields.String(), metadata={"description": "what was learnt"})
+    key_result_scores = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+        "description": "key result id → score in [0, 1] given in the review"})
+    plan_changes = fields.Integer(metadata={
+        "description": "how many plan changes the review decided (see plan-history)"})
+    actor = fields.String(metadata={"description": "who recorded the review"})
+    timestamp = fields.DateTime(metadata={"description": "when it was recorded (UTC)"})
+    version = fields.Integer()
+    position = fields.Integer()

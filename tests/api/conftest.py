@@ -24,6 +24,7 @@ from api.bootstrap import Services, bootstrap
 from infra.settings import Settings
 
 SECRET = "x" * 40
+ANALYTICS_KEY = "k" * 40
 TODAY = date(2026, 11, 27)
 STARTED_ON = "2026-09-01"
 PROBLEM_JSON = "application/problem+json"
@@ -159,7 +160,8 @@ class Desk:
 
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET})
+    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET,
+                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY})
     built = bootstrap(settings, today=lambda: TODAY)
     try:
         yield built

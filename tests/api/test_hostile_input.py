@@ -49,7 +49,8 @@ def _walk(name: str, where: str, field: ma.fields.Field) -> Iterator[tuple[str, 
 
 def bounded(field: ma.fields.Field, where: str) -> bool:
     kinds = {type(v) for v in field.validators}
-    if isinstance(field, fields.UUID | fields.Date | fields.Boolean | fields.Nested):
+    if isinstance(field, fields.UUID | fields.Date | fields.DateTime | fields.Boolean
+                  | fields.Nested):
         return True
     if isinstance(field, fields.String):
         return any(isinstance(v, validate.Length) and v.max is not None

@@ -162,7 +162,8 @@ def test_the_events_tell_the_story_with_who_did_what(story: dict[str, Any],
                                   "reason": "realigned in review 2026-11-01",
                                   "review_id": review_id}
     assert events[7]["data"] == {"key_result_id": story["talks"], "value": 2.0,
-                                 "observed_on": "2026-10-15", "confidence": None, "note": None}
+                                 "observed_on": "2026-10-15", "confidence": None, "note": None,
+                                 "source": "manual"}
 
 
 def test_the_state_before_the_review_is_replayed_from_events(story: dict[str, Any],

@@ -11,7 +11,8 @@ from projections import queries
 
 
 def test_demo_seed_creates_four_journeys_in_every_state(database_url: str) -> None:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": "s" * 40})
+    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": "s" * 40,
+                                  "JOURNEYS_ANALYTICS_KEY": "a" * 40})
     services = bootstrap(settings, today=lambda: date(2026, 11, 27))
     try:
         result = create_app(settings, services).test_cli_runner().invoke(args=["demo", "seed"])

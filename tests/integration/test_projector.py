@@ -238,7 +238,7 @@ def test_tables_can_be_created_by_two_processes_at_once(app: Mentoring,
     for thread in threads:
         thread.join()
     assert errors == []
-    assert set(tracking(pool)) == {"programmes", "journey_progress"}
+    assert set(tracking(pool)) == {"programmes", "journey_progress", "plan_history", "reviews"}
 
 
 @pytest.mark.parametrize("days_after_start", [0, 20, 31, 45, 60, 75, 90, 120, 200])

@@ -215,7 +215,7 @@ def test_bo_logs_a_kpi_with_her_confidence_and_a_note() -> None:
     assert type(story.last_event()).__name__ == "KpiLogged"
     assert fields(story.last_event()) == {
         "key_result_id": key_result_id, "value": 1.0, "observed_on": date(2026, 11, 20),
-        "confidence": 0.75, "note": "first meetup talk", "actor": MENTEE}
+        "confidence": 0.75, "note": "first meetup talk", "source": "manual", "actor": MENTEE}
     assert story.journey().version == saved.version == 4
 
     story.app.log_kpi(story.journey_id, key_result_id, 2, TODAY, actor=MENTEE)

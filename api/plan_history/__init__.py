@@ -1,0 +1,3 @@
+from api.plan_history.resources import blp
+
+__all__ = ["blp"]
