@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck bench drill clean-var
+.PHONY: run test lint typecheck bench clean-var fuzz fuzz-domain drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,23 @@ run: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The contract fuzzing of tests/api/test_contract_fuzz.py at length: every boundary of every
+# field, then FUZZ_EXAMPLES random requests per operation (a few minutes).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(INSTALLED)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -s tests/api/test_contract_fuzz.py $(PYTEST_ARGS)
+
+# Every scripts/drills_*.py, each printing `drill: <name> passed|FAILED <detail>` lines; all
+# run even if one fails, and the target fails if any did.
+drill: $(INSTALLED)
+	@status=0; for script in scripts/drills_*.py; do \
+	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
+	done; exit $$status
+
+# The domain's property tests with many more and longer command sequences (minutes, not seconds).
+fuzz-domain: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/unit/test_domain_properties.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
@@ -32,10 +49,6 @@ bench: $(INSTALLED)
 	@status=0; for script in scripts/bench_*.py; do \
 	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
 	done; exit $$status
-
-# Fault drills of the projector on real processes, each printing `drill: <name> passed|FAILED`.
-drill: $(INSTALLED)
-	$(VENV)/bin/python scripts/drills.py
 
 # Stops the embedded server first: deleting the files of a running server leaves it orphaned.
 clean-var:

@@ -23,17 +23,19 @@ from api import (
     reviews,
     tasks,
 )
-from api.auth import AuthenticationFailed, authenticate
+from api.access import authorize, is_public
+from api.auth import AuthenticationFailed
 from api.bootstrap import LazyServices, Services, bootstrap
 from api.cli import register_commands
 from api.health import blp as health_blp
 from api.http import services
+from api.idempotency import register_idempotency
+from api.json_limits import loads as load_json_within_limits
 from api.problems import problem, register_problem_handlers
+from api.security_headers import add_security_headers
 from api.smorest import Api
 from infra.settings import Settings
 
-PUBLIC_ENDPOINTS = {"health.Healthz", "health.Readyz", "health.Metrics", "api-docs.openapi_json",
-                    "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 MAX_BODY_BYTES = 1024 * 1024  # a review with 50 changes of 5000 characters fits
 
@@ -42,7 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask("mentoring_journeys")
+    app = Flask("mentoring_journeys", static_folder=None)  # no files served but the docs UI's
     app.json = IsoJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -73,13 +75,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                                                           filename))
     app.before_request(_refuse_non_json)
     app.before_request(_authenticate)
+    app.before_request(authorize)
+    # Looks keys up once the caller is authorized; replaces two of the problem handlers.
+    register_idempotency(app)
     app.after_request(_projection_position)
+    app.after_request(add_security_headers)
     register_commands(app, settings)
     return app
 
 
 class IsoJSONProvider(DefaultJSONProvider):
-    """Dates as ISO 8601 (Flask's default is the HTTP date format) and UUIDs as strings."""
+    """Dates as ISO 8601 (Flask's default is the HTTP date format) and UUIDs as strings;
+    bodies parsed within the limits of `api.json_limits`."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json_within_limits(s)
 
     @staticmethod
     def default(o: Any) -> Any:
@@ -98,10 +108,10 @@ def _refuse_non_json() -> Response | None:
 
 
 def _authenticate() -> Response | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    if is_public():
         return None
     try:
-        g.caller = authenticate(request.headers.get("Authorization"), services().jwt_secret)
+        g.caller = services().tokens.caller(request.headers.get("Authorization"))
     except AuthenticationFailed as failure:
         return problem(401, str(failure), headers={"WWW-Authenticate": 'Bearer realm="journeys"'})
     return None

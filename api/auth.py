@@ -1,16 +1,36 @@
-"""Bearer JWTs: who is calling (`sub`), in which roles, over which programmes."""
+"""Bearer JWTs: who is calling (`sub`), in which roles, over which programmes.
+
+Exactly one algorithm is accepted, chosen by configuration and never by the token: HS256 with
+the shared secret (development, and tokens minted by `flask token`), or RS256 with the public
+key or JWKS of an organisation's identity provider. Pinning it is what makes `alg: none` and
+HS/RS confusion (a public key used as an HMAC secret) impossible.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from infra.settings import Settings
 
 ROLES = ("admin", "mentor", "mentee", "auditor", "analyst")
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
+REQUIRED_CLAIMS = ("exp", "sub")
+CLAIM_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet (iat or nbf in the future)"),
+    (jwt.InvalidIssuerError, "the token was issued by another issuer (iss)"),
+    (jwt.InvalidAudienceError, "the token is meant for another audience (aud)"),
+    (jwt.InvalidSignatureError, "the token's signature does not verify"),
+)
 
 
 class AuthenticationFailed(Exception):
@@ -37,24 +57,85 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def authenticate(authorization: str | None, secret: str) -> Caller:
-    if not authorization:
-        raise AuthenticationFailed("send an Authorization: Bearer <token> header")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
-    try:
-        claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
-                            options={"require": ["exp", "sub"]})
-    except jwt.ExpiredSignatureError:
-        raise AuthenticationFailed("the token has expired") from None
-    except jwt.InvalidTokenError:
-        raise AuthenticationFailed("the token is not valid") from None
-    roles = claims.get("roles", [])
-    programmes = claims.get("programmes", [])
-    if not isinstance(claims["sub"], str) or not _strings(roles) or not _strings(programmes):
-        raise AuthenticationFailed("the token's sub, roles or programmes claim is malformed")
-    return Caller(claims["sub"], tuple(roles), tuple(programmes))
+class TokenVerifier:
+    """Turns an `Authorization` header into a `Caller`, or says what is wrong with it."""
+
+    def __init__(self, algorithm: str, keys: dict[str | None, Any], *,
+                 issuer: str | None = None, audience: str | None = None) -> None:
+        self.algorithm = algorithm
+        self.keys = keys  # kid → key; the key under None serves tokens that name no kid
+        self.issuer = issuer
+        self.audience = audience
+
+    @classmethod
+    def from_settings(cls, settings: Settings, secret: str) -> TokenVerifier:
+        """Reads the configured keys once, so a missing or wrong key file stops the start."""
+        options = {"issuer": settings.jwt_issuer, "audience": settings.jwt_audience}
+        if settings.jwt_public_key_file:
+            key = load_pem_public_key(settings.jwt_public_key_file.read_bytes())
+            if not isinstance(key, RSAPublicKey):
+                raise ValueError(f"{settings.jwt_public_key_file} is not an RSA public key")
+            return cls("RS256", {None: key}, **options)
+        if settings.jwt_jwks_file:
+            return cls("RS256", _jwks_keys(settings.jwt_jwks_file.read_text("utf-8")), **options)
+        return cls(ALGORITHM, {None: secret}, **options)
+
+    def caller(self, authorization: str | None) -> Caller:
+        if not authorization:
+            raise AuthenticationFailed("send an Authorization: Bearer <token> header")
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+        claims = self._claims(token)
+        roles = claims.get("roles", [])
+        programmes = claims.get("programmes", [])
+        if not isinstance(claims["sub"], str) or not _strings(roles) or not _strings(programmes):
+            raise AuthenticationFailed("the token's sub, roles or programmes claim is malformed")
+        return Caller(claims["sub"], tuple(roles), tuple(programmes))
+
+    def _claims(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise AuthenticationFailed("the token is not a JWT") from None
+        if header.get("alg") != self.algorithm:
+            raise AuthenticationFailed(f"the token must be signed with {self.algorithm}")
+        kid = header.get("kid")
+        key = self.keys.get(kid) if kid in self.keys else self.keys.get(None)
+        if key is None:
+            raise AuthenticationFailed("the token's signing key (kid) is not known")
+        try:
+            return jwt.decode(
+                token, key, algorithms=[self.algorithm], leeway=LEEWAY_SECONDS,
+                issuer=self.issuer, audience=self.audience,
+                options={"require": [*REQUIRED_CLAIMS, *(["iss"] if self.issuer else []),
+                                     *(["aud"] if self.audience else [])],
+                         "verify_aud": self.audience is not None},
+            )
+        except jwt.MissingRequiredClaimError as missing:
+            raise AuthenticationFailed(f"the token has no {missing.claim} claim") from None
+        except jwt.InvalidTokenError as invalid:
+            for kind, message in CLAIM_ERRORS:
+                if isinstance(invalid, kind):
+                    raise AuthenticationFailed(message) from None
+            raise AuthenticationFailed("the token is not valid") from None
+
+
+def _jwks_keys(text: str) -> dict[str | None, Any]:
+    """The signing keys of a JWKS document by kid; a single key also serves tokens without kid."""
+    document = json.loads(text)
+    keys: dict[str | None, Any] = {}
+    for entry in document.get("keys", []):
+        if entry.get("kty") != "RSA" or entry.get("use", "sig") != "sig" or \
+                entry.get("alg", "RS256") != "RS256":
+            continue
+        keys[entry.get("kid")] = jwt.PyJWK(entry, algorithm="RS256").key
+    if not keys:
+        raise ValueError("the JWKS file holds no RSA signing key for RS256")
+    if len(keys) == 1:
+        keys[None] = next(iter(keys.values()))
+    return keys
 
 
 def _strings(values: object) -> bool:

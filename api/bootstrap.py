@@ -8,14 +8,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, cast
 
 from psycopg_pool import ConnectionPool
 
+from api.auth import TokenVerifier
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env, resolve_database_url
 from infra.event_chain import EventChain, install_event_chain
+from infra.event_store import JourneyRecorder
+from infra.idempotency import IdempotencyRecords
 from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
@@ -30,6 +33,8 @@ class Services:
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
     today: Callable[[], date]
+    tokens: TokenVerifier
+    idempotency: IdempotencyRecords
     event_chain: EventChain
 
     def projector(self) -> Projector:
@@ -46,10 +51,14 @@ class Services:
 
 def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> Services:
     url = resolve_database_url(settings)
+    secret = jwt_secret(settings)
+    tokens = TokenVerifier.from_settings(settings, secret)
     mentoring = Mentoring(env=eventsourcing_env(url), today=today)
     event_chain = install_event_chain(mentoring)
-    services = Services(settings, url, jwt_secret(settings), mentoring,
-                        connection_pool(url), today, event_chain)
+    idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
+    cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
+    services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens,
+                        idempotency, event_chain)
     services.projector().create_tables()
     return services
 

@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app api token | projections run|rebuild|status | demo seed`; the
-`journeys` commands are in api/journeys_cli.py, the `analytics` ones in api/analytics_cli.py."""
+`journeys` commands are in api/journeys_cli.py, the `analytics` ones in api/analytics_cli.py,
+`journeys erase` and `people erase` in api/erasure_cli.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from api.analytics_cli import analytics_cli
 from api.auth import ROLES, mint_token
+from api.erasure_cli import people_cli
 from api.health import projection_report
 from api.journeys_cli import journeys_cli
 from infra.secrets import jwt_secret
@@ -36,6 +38,10 @@ def register_commands(app: Flask, settings: Settings) -> None:
                   help="Programme ids the admin/auditor/analyst roles cover.")
     @click.option("--hours", default=12, show_default=True, help="Lifetime of the token.")
     def token(sub: str, roles: tuple[str, ...], programmes: tuple[str, ...], hours: int) -> None:
+        if settings.jwt_public_key_file or settings.jwt_jwks_file:
+            raise click.ClickException(
+                "tokens are checked with RS256 keys of your identity provider "
+                "(JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE); ask it for one")
         click.echo(mint_token(jwt_secret(settings), sub, roles, programmes=programmes,
                               ttl=timedelta(hours=hours)))
 
@@ -43,6 +49,7 @@ def register_commands(app: Flask, settings: Settings) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(journeys_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(people_cli)
 
 
 def _services() -> Any:

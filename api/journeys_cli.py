@@ -16,8 +16,10 @@ from domain.application import Mentoring
 from domain.errors import NotFound
 from domain.history import journey_state
 from domain.journey import Journey
-from domain.replay import offline_mapper, replay_journey
+from domain.replay import replay_journey
+from infra.data_keys import DataKeys, journey_owner
 from infra.hash_chain import Verdict
+from infra.personal_data_mapper import PersonalDataMapper, offline_mapper
 from infra.portable_stream import InvalidStream, export_stream, import_stream, read_stream
 
 journeys_cli = AppGroup("journeys", help="Verify, anchor, export, import and replay streams.")
@@ -25,6 +27,11 @@ journeys_cli = AppGroup("journeys", help="Verify, anchor, export, import and rep
 
 def _services() -> Any:
     return current_app.extensions["mentoring_journeys"].get()
+
+
+def data_keys_of(mentoring: Mentoring) -> DataKeys | None:
+    mapper = mentoring.mapper
+    return mapper.keys if isinstance(mapper, PersonalDataMapper) else None
 
 
 def _describe(originator_id: UUID, verdict: Verdict) -> str:
@@ -95,12 +102,17 @@ def heads() -> None:
 @click.argument("journey_id", type=click.UUID)
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
               help="The file to write (default: standard output).")
-def export(journey_id: UUID, out: TextIO) -> None:
+@click.option("--without-key", is_flag=True,
+              help="Leave the journey's data key out: its free text then reads [erased] "
+                   "wherever the file is imported or replayed.")
+def export(journey_id: UUID, out: TextIO, without_key: bool) -> None:
+    services = _services()
+    keys = None if without_key else data_keys_of(services.mentoring)
     try:
-        events = export_stream(_services().event_chain, journey_id)
+        stream = export_stream(services.event_chain, journey_id, keys)
     except InvalidStream as refusal:
         raise click.ClickException(str(refusal)) from None
-    out.writelines(event.to_line() for event in events)
+    out.writelines(stream.lines())
 
 
 @journeys_cli.command("import", help="Load an exported journey into this store, all or nothing.")
@@ -108,12 +120,13 @@ def export(journey_id: UUID, out: TextIO) -> None:
 def import_(file: TextIO) -> None:
     services = _services()
     try:
-        events = read_stream(file)
-        import_stream(services.mentoring, services.event_chain, events,
-                      snapshot_every=Mentoring.snapshotting_intervals[Journey])
+        stream = read_stream(file)
+        import_stream(services.mentoring, services.event_chain, stream,
+                      snapshot_every=Mentoring.snapshotting_intervals[Journey],
+                      keys=data_keys_of(services.mentoring))
     except InvalidStream as refusal:
         raise click.ClickException(str(refusal)) from None
-    click.echo(f"imported journey {events[0].originator_id}, {len(events)} events")
+    click.echo(f"imported journey {stream.events[0].originator_id}, {len(stream.events)} events")
 
 
 @journeys_cli.command("replay", help="Print a journey's state from an exported file, offline.")
@@ -129,8 +142,10 @@ def replay(file: TextIO, at: datetime | None, version: int | None) -> None:
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     try:
-        events = read_stream(file)
-        journey = replay_journey((e.stored() for e in events), offline_mapper(),
+        stream = read_stream(file)
+        keys = {} if stream.key is None else {
+            journey_owner(stream.events[0].originator_id): stream.key}
+        journey = replay_journey((e.stored() for e in stream.events), offline_mapper(keys),
                                  version=version, at=at)
     except (InvalidStream, NotFound) as refusal:
         raise click.ClickException(str(refusal)) from None

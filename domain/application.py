@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.errors import Conflict, NotFound, StaleVersion
 from domain.history import FeedEvent, RecordedEvent, StreamReader, event_feed
 from domain.journey import Journey
+from domain.membership import JourneyMembership, MembershipCache
 from domain.programme import Programme
 from domain.realignment import Realignment
 from domain.transcodings import register_mentoring_transcodings
 
 A = TypeVar("A", Journey, Programme)
 MAX_ATTEMPTS = 10
+
+#: Context for the event store's transaction participants, set by a caller around a command:
+#: `save` passes it on with the events, so what a participant records from it commits in the
+#: same transaction as the command's events, or not at all. The API sets `idempotency` here
+#: (the request's key, fingerprint and answer), which keeps it out of every command's signature.
+store_context: ContextVar[Mapping[str, Any]] = ContextVar(
+    "store_context", default=MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class Mentoring(Application[UUID]):
                  today: Callable[[], date] = date.today) -> None:
         super().__init__(env)
         self.today = today
+        self._memberships = MembershipCache()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -70,6 +81,26 @@ class Mentoring(Application[UUID]):
     ) -> Saved:
         return self._change(Programme, programme_id, expected_version,
                             lambda p: p.close(reason, actor=actor))
+
+    def erase_display_name(
+        self, person_id: str, reason: str, *, programme_ids: Sequence[UUID], actor: str
+    ) -> list[Saved]:
+        """Forgets a person's display name in each programme that enrols them, atomically:
+        the person's key is one, so either every programme records the erasure or none."""
+        if not programme_ids:
+            raise NotFound(f"{person_id} is not enrolled in any programme")
+        for _ in range(MAX_ATTEMPTS):
+            programmes = [self.get(Programme, programme_id)
+                          for programme_id in dict.fromkeys(programme_ids)]
+            for programme in programmes:
+                programme.erase_display_name(person_id, reason, actor=actor)
+            try:
+                recordings = self.save(*programmes)
+            except IntegrityError:
+                continue
+            return [self._saved(p, [r for r in recordings if r.domain_event.originator_id == p.id])
+                    for p in programmes]
+        raise Conflict("too many concurrent changes; try again")
 
     # Journeys
 
@@ -230,7 +261,29 @@ class Mentoring(Application[UUID]):
         return self._change(Journey, journey_id, expected_version,
                             lambda j: j.erase_personal_data(reason, actor=actor))
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Saves as the library does, handing the store the caller's `store_context` too."""
+        return super().save(*objs, **{**store_context.get(), **kwargs})
+
     # Reading aggregates and history
+
+    def journey_membership(self, journey_id: UUID) -> JourneyMembership | None:
+        """The journey's programme, mentor and mentee, or None when there is no such journey.
+
+        Read from its first stored event, not from a read model, so a journey just started is
+        reachable at once.
+        """
+        return self._memberships.get(journey_id, self._read_membership)
+
+    def _read_membership(self, journey_id: UUID) -> JourneyMembership | None:
+        first = cast(StreamReader, self.recorder).select_stream(journey_id, limit=1)
+        if not first:
+            return None
+        started = self.mapper.to_domain_event(first[0])
+        if type(started).__name__ != "JourneyStarted":
+            return None
+        event: Any = started
+        return JourneyMembership(UUID(str(event.programme_id)), event.mentor_id, event.mentee_id)
 
     def journey_history(
         self, journey_id: UUID, *, after_version: int = 0, limit: int = 100
@@ -283,7 +336,7 @@ class Mentoring(Application[UUID]):
                 )
             created = command(aggregate) or {}
             try:
-                recordings = self.save(aggregate)
+                recordings = self.save(aggregate, created=created)
             except IntegrityError:
                 if expected_version is not None:
                     raise StaleVersion(

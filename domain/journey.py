@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 from domain import rules
 from domain.errors import Conflict, NotFound, RuleBroken
 from domain.journey_plan import JourneyPlan
+from domain.personal_data import forget_journey_text
 from domain.plan import Meeting, Obstacle, Review
 from domain.programme import Programme
 from domain.realignment import Realignment
@@ -146,11 +147,17 @@ class Journey(JourneyPlan):
         self.status, self.ended_on = "abandoned", abandoned_on
 
     def erase_personal_data(self, reason: str, *, actor: str) -> None:
-        """Allowed on closed journeys too: forgetting is a right, not a change of plan."""
-        if self.personal_data_erased:
+        """Allowed on closed journeys too: forgetting is a right, not a change of plan.
+
+        An active journey goes on afterwards, and whatever is written later can be erased
+        again; erasing twice in a row would forget nothing.
+        """
+        if self.erased_in_version == self.version:
             raise Conflict("the journey's personal data is already erased")
         self._erase_personal_data(rules.require_reason(reason, "erase personal data"), actor)
 
     @event("PersonalDataErased")
     def _erase_personal_data(self, reason: str, actor: str) -> None:
+        forget_journey_text(self)
         self.personal_data_erased = True
+        self.erased_in_version = self.version + 1  # the library counts this event after it

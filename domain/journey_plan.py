@@ -52,6 +52,7 @@ class JourneyPlan(Aggregate):
         self.meetings: list[Meeting] = []
         self.reviews: list[Review] = []
         self.personal_data_erased = False
+        self.erased_in_version: int | None = None
 
     # Objective
 

@@ -7,7 +7,8 @@ from datetime import date
 from eventsourcing.domain import Aggregate, event
 
 from domain import rules
-from domain.errors import Conflict, RuleBroken
+from domain.errors import Conflict, NotFound, RuleBroken
+from domain.personal_data import ERASED
 
 ROLES = ("mentor", "mentee")
 
@@ -66,6 +67,27 @@ class Programme(Aggregate):
     @event("ParticipantEnrolled")
     def _enrol(self, person_id: str, role: str, display_name: str, actor: str) -> None:
         self.participants[role][person_id] = display_name
+
+    def erase_display_name(self, person_id: str, reason: str, *, actor: str) -> None:
+        """Forgets how a participant is called; allowed on a closed programme too.
+
+        The name is kept under the person's own key, so destroying that key forgets it in
+        every programme at once; each programme records the erasure in its own history.
+        """
+        names = {role: people[person_id] for role, people in self.participants.items()
+                 if person_id in people}
+        if not names:
+            raise NotFound(f"{person_id} is not enrolled in programme {self.id}")
+        if all(name == ERASED for name in names.values()):
+            raise Conflict(f"the display name of {person_id} is already erased")
+        self._erase_display_name(person_id, rules.require_reason(reason, "erase a display name"),
+                                 actor)
+
+    @event("DisplayNameErased")
+    def _erase_display_name(self, person_id: str, reason: str, actor: str) -> None:
+        for people in self.participants.values():
+            if person_id in people:
+                people[person_id] = ERASED
 
     def close(self, reason: str, *, actor: str) -> None:
         self.require_open()

@@ -1,8 +1,8 @@
 """Replaying a journey from its stored events alone, without a database or the application.
 
-Auditors replay an exported stream on their own machine. `offline_mapper()` is the one place
-that decides how stored events are decoded there; a decoder for encrypted free text that holds
-no keys plugs in here, so offline replays show such text as erased.
+Auditors replay an exported stream on their own machine. The mapper that decodes its stored
+events is given: `infra.personal_data_mapper.offline_mapper()` opens the sealed free text with
+the key the file carries, if any, and reads it as erased otherwise.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.errors import NotFound
 from domain.journey import Journey
-from domain.transcodings import mentoring_transcoder
-
-
-def offline_mapper() -> Mapper[UUID]:
-    return Mapper(transcoder=mentoring_transcoder())
 
 
 def replay_journey(stored_events: Iterable[StoredEvent], mapper: Mapper[UUID], *,

@@ -30,7 +30,8 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def eventsourcing_env(url: str) -> dict[str, str]:
-    """The `eventsourcing` settings that store the Mentoring events in the database at `url`.
+    """The `eventsourcing` settings that store the Mentoring events in the database at `url`,
+    with personal data sealed under per-journey and per-person keys (infra/store_factory).
 
     Database functions stay off: with them the library can lose tracking records and skip
     notifications. The lock timeout makes a writer stuck behind another fail loudly instead of
@@ -38,7 +39,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
     """
     params = conninfo_to_dict(url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "infra.store_factory:MentoringStoreFactory",
         "APPLICATION_RECORDER_TOPIC": "infra.event_store:JourneyRecorder",
         "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "localhost"),

@@ -1,22 +1,26 @@
-"""The event store's recorder, with one extension point: records written in the events'
-own transaction.
+"""The event store's recorders, with two extension points: records written in the events'
+own transaction, and listeners told after every read.
 
 The hash chain, the timestamp index and idempotency records must never disagree with the
 events they describe, so each is a `TransactionParticipant` that writes inside the same
-transaction as the insert: both commit, or neither does.
+transaction as the insert: both commit, or neither does. Read listeners let what decoding
+relies on (the cached data keys of infra/data_keys.py) be checked after each read, before the
+events read are decoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+_Read = TypeVar("_Read", bound=Sequence[Any])
 
 
 class TransactionParticipant(Protocol):
@@ -34,7 +38,33 @@ class TransactionParticipant(Protocol):
         the keyword arguments the command passed to `Application.save()`."""
 
 
-class JourneyRecorder(PostgresApplicationRecorder):
+class ReadListening(PostgresAggregateRecorder):
+    """Tells listeners after every read that found stored events, so that what the mapper caches
+    (data keys) can be checked against the database before the events are decoded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_listeners: list[Callable[[], None]] = []
+
+    def add_read_listener(self, listener: Callable[[], None]) -> None:
+        self.read_listeners.append(listener)
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        return self._read(super().select_events(*args, **kwargs))
+
+    def _read(self, found: _Read) -> _Read:
+        """Nothing read, nothing to decode: most journeys have no snapshot to look at."""
+        if found:
+            for listener in self.read_listeners:
+                listener()
+        return found
+
+
+class SnapshotRecorder(ReadListening):
+    """The snapshot store's recorder: snapshots are decoded with the same cached keys."""
+
+
+class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.participants: list[TransactionParticipant] = []
@@ -67,13 +97,16 @@ class JourneyRecorder(PostgresApplicationRecorder):
                 participant.record(cursor, stored_events, positions, context)
         return positions
 
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
+        return self._read(super().select_notifications(*args, **kwargs))
+
     def select_stream(
         self, originator_id: UUID, *, after_version: int = 0, limit: int = 1000
     ) -> list[Notification]:
         """One aggregate's stored events with their global positions, oldest first."""
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(self.select_stream_statement, (originator_id, after_version, limit))
-            return [
+            return self._read([
                 Notification(
                     id=row["notification_id"],
                     originator_id=row["originator_id"],
@@ -82,4 +115,4 @@ class JourneyRecorder(PostgresApplicationRecorder):
                     state=bytes(row["state"]),
                 )
                 for row in cursor.fetchall()
-            ]
+            ])

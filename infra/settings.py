@@ -22,6 +22,11 @@ class Settings:
     projector_poll_seconds: float = 1.0
     ready_max_lag_seconds: float = 30.0
     log_level: str = "INFO"
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    idempotency_ttl_hours: float = 24.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -35,18 +40,27 @@ class Settings:
         poll = value("JOURNEYS_PROJECTOR_POLL_SECONDS")
         log_level = value("JOURNEYS_LOG_LEVEL")
         max_lag = value("JOURNEYS_READY_MAX_LAG_SECONDS")
+        public_key = value("JOURNEYS_JWT_PUBLIC_KEY_FILE")
+        jwks = value("JOURNEYS_JWT_JWKS_FILE")
+        if public_key and jwks:
+            raise ValueError("set JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE, not both")
+        ttl = value("JOURNEYS_IDEMPOTENCY_TTL_HOURS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
             jwt_secret=value("JOURNEYS_JWT_SECRET"),
             analytics_key=value("JOURNEYS_ANALYTICS_KEY"),
             var_dir=Path(var_dir) if var_dir else cls.var_dir,
-            projector_poll_seconds=(_seconds("JOURNEYS_PROJECTOR_POLL_SECONDS", poll)
-                                    if poll else cls.projector_poll_seconds),
-            ready_max_lag_seconds=(_seconds("JOURNEYS_READY_MAX_LAG_SECONDS", max_lag,
-                                            allow_zero=True)
+            projector_poll_seconds=_poll_seconds(poll) if poll else cls.projector_poll_seconds,
+            ready_max_lag_seconds=(_non_negative("JOURNEYS_READY_MAX_LAG_SECONDS", max_lag)
                                    if max_lag else cls.ready_max_lag_seconds),
             log_level=log_level.upper() if log_level else cls.log_level,
+            jwt_public_key_file=Path(public_key) if public_key else None,
+            jwt_jwks_file=Path(jwks) if jwks else None,
+            jwt_issuer=value("JOURNEYS_JWT_ISSUER"),
+            jwt_audience=value("JOURNEYS_JWT_AUDIENCE"),
+            idempotency_ttl_hours=(_positive("JOURNEYS_IDEMPOTENCY_TTL_HOURS", ttl) if ttl
+                                   else cls.idempotency_ttl_hours),
         )
 
 
@@ -60,12 +74,27 @@ def _port(raw: str) -> int:
     return port
 
 
-def _seconds(name: str, raw: str, *, allow_zero: bool = False) -> float:
+def _poll_seconds(raw: str) -> float:
+    return _positive("JOURNEYS_PROJECTOR_POLL_SECONDS", raw)
+
+
+def _positive(name: str, raw: str) -> float:
+    number = _number(name, raw)
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name} must be positive, got {number}")
+    return number
+
+
+def _non_negative(name: str, raw: str) -> float:
+    """Zero allowed: a lag threshold of 0 s means "any wait at all"."""
+    number = _number(name, raw)
+    if not 0 <= number < float("inf"):
+        raise ValueError(f"{name} must be zero or more, got {number}")
+    return number
+
+
+def _number(name: str, raw: str) -> float:
     try:
-        seconds = float(raw)
+        return float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if not (seconds >= 0 if allow_zero else seconds > 0) or seconds == float("inf"):
-        kind = "zero or more" if allow_zero else "positive"
-        raise ValueError(f"{name} must be {kind}, got {seconds}")
-    return seconds

@@ -1,4 +1,5 @@
-"""The programmes projection: each programme and who is enrolled in it."""
+"""The programmes projection: each programme and who is enrolled in it, by display name
+until that name is erased."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from projections.erasure import ERASED
 from projections.sql import Column, write_rows
 
 CREATE_TABLES = """
@@ -33,7 +35,8 @@ PARTICIPANT_COLUMNS: Sequence[Column] = (
     ("programme_id", "uuid"), ("person_id", "text"), ("role", "text"), ("display_name", "text"),
     ("enrolled_at", "timestamptz"),
 )
-PROGRAMME_EVENTS = frozenset({"ProgrammeLaunched", "ParticipantEnrolled", "ProgrammeClosed"})
+PROGRAMME_EVENTS = frozenset({"ProgrammeLaunched", "ParticipantEnrolled", "DisplayNameErased",
+                              "ProgrammeClosed"})
 
 
 class ProgrammesProjection:
@@ -63,6 +66,8 @@ class ProgrammesProjection:
             elif name == "ParticipantEnrolled":
                 key = (event.originator_id, event.person_id, event.role)
                 participants[key] = (*key, event.display_name, event.timestamp)
+            elif name == "DisplayNameErased":
+                _erase_display_name(cursor, participants, event.person_id)
             else:
                 programmes[event.originator_id].update(status="closed", closed_reason=event.reason)
             programmes[event.originator_id].update(version=event.originator_version,
@@ -71,6 +76,17 @@ class ProgrammesProjection:
         write_rows(cursor, "programmes", PROGRAMME_COLUMNS, rows, key=("programme_id",))
         write_rows(cursor, "participants", PARTICIPANT_COLUMNS, list(participants.values()),
                    key=("programme_id", "person_id", "role"))
+
+
+def _erase_display_name(cursor: Cursor[Any], participants: dict[tuple[Any, ...], tuple[Any, ...]],
+                        person_id: str) -> None:
+    """The person's key is one for every programme, so their name goes from all of them —
+    rows stored before and rows of this batch so far; a later enrolment has a new key."""
+    cursor.execute("UPDATE participants SET display_name = %s WHERE person_id = %s",
+                   (ERASED, person_id))
+    for key, row in participants.items():
+        if row[1] == person_id:
+            participants[key] = (*row[:3], ERASED, *row[4:])
 
 
 def _load(cursor: Cursor[Any], programme_ids: set[UUID]) -> dict[UUID, dict[str, Any]]:

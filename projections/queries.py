@@ -7,6 +7,7 @@ page by it; a test holds it equal to `projections.health.health`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -30,8 +31,24 @@ HEALTH_SQL = f"""CASE
 
 _FILTERS = (("programme_id", "uuid"), ("status", "text"), ("mentor_id", "text"),
             ("mentee_id", "text"))
+_AUDIENCE_SQL = """(%(every_programme)s OR programme_id = ANY(%(programmes)s::uuid[])
+    OR mentor_id = %(as_mentor)s OR mentee_id = %(as_mentee)s)"""
+MAX_OFFSET = 2**62
 _KEY_RESULT_FIELDS = ("title", "baseline", "target", "current", "unit", "progress", "confidence",
                       "last_observed_on", "due_on", "weight", "status")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whose journeys a list may show: every journey of `programmes` (None: of every
+    programme), and those where `mentor_id` is the mentor or `mentee_id` the mentee."""
+
+    programmes: tuple[UUID, ...] | None = None
+    mentor_id: str | None = None
+    mentee_id: str | None = None
+
+
+EVERYONE = Audience()
 
 
 def journey_progress(conn: Connection[Any], journey_id: UUID, today: date) -> dict[str, Any] | None:
@@ -71,13 +88,18 @@ def journey_progress(conn: Connection[Any], journey_id: UUID, today: date) -> di
 def list_journeys(conn: Connection[Any], *, programme_id: UUID | None = None,
                   status: str | None = None, mentor_id: str | None = None,
                   mentee_id: str | None = None, health: str | None = None, page: int = 1,
-                  page_size: int = 20, today: date) -> tuple[list[dict[str, Any]], int]:
-    """A page of journey summaries, newest first, and the total matching the filters."""
+                  page_size: int = 20, today: date, audience: Audience = EVERYONE,
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """A page of the journey summaries `audience` may see, newest first, and the total
+    matching the filters."""
     params: dict[str, Any] = {"today": today, "programme_id": programme_id, "status": status,
                               "mentor_id": mentor_id, "mentee_id": mentee_id, "health": health,
-                              "limit": page_size, "offset": (page - 1) * page_size}
-    filters = " AND ".join(f"(%({name})s::{kind} IS NULL OR {name} = %({name})s::{kind})"
-                           for name, kind in _FILTERS)
+                              "limit": page_size, "offset": _offset(page, page_size),
+                              "every_programme": audience.programmes is None,
+                              "programmes": list(audience.programmes or ()),
+                              "as_mentor": audience.mentor_id, "as_mentee": audience.mentee_id}
+    filters = " AND ".join([*(f"(%({name})s::{kind} IS NULL OR {name} = %({name})s::{kind})"
+                              for name, kind in _FILTERS), _AUDIENCE_SQL])
     cur = conn.cursor(row_factory=dict_row)
     cur.execute(
         f"""SELECT * , count(*) OVER () AS total FROM (
@@ -93,6 +115,11 @@ def list_journeys(conn: Connection[Any], *, programme_id: UUID | None = None,
     for row in rows[1:]:
         del row["total"]
     return rows, total
+
+
+def _offset(page: int, page_size: int) -> int:
+    """Any page number is answered (past the end, with no rows), within PostgreSQL's bigint."""
+    return min((page - 1) * page_size, MAX_OFFSET)
 
 
 def _count(conn: Connection[Any], filters: str, params: dict[str, Any]) -> int:
@@ -117,6 +144,14 @@ def programme(conn: Connection[Any], programme_id: UUID) -> dict[str, Any] | Non
     cur.execute("""SELECT person_id, role, display_name FROM participants WHERE programme_id = %s
                    ORDER BY enrolled_at, role, person_id""", (programme_id,))
     return {"id": row.pop("programme_id"), **row, "participants": cur.fetchall()}
+
+
+def programmes_enrolling(conn: Connection[Any], person_id: str) -> list[UUID]:
+    """The programmes a person is enrolled in, in any role."""
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute("""SELECT DISTINCT programme_id FROM participants WHERE person_id = %s
+                   ORDER BY programme_id""", (person_id,))
+    return [row[0] for row in cur.fetchall()]
 
 
 def projection_position(conn: Connection[Any]) -> int:

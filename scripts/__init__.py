@@ -1,1 +1,1 @@
-"""Development, benchmark and drill scripts, run as files (`python scripts/NAME.py`)."""
+"""Development launcher, drills and benchmarks, run from the Makefile."""

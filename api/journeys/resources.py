@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import url_for
+from flask import g, url_for
 from flask.views import MethodView
 
+from api.access import journey_audience
 from api.common import ReadArgs, ReasonIn, SavedOut
 from api.http import actor, answer, expected_version, mentoring, read_models, services
 from api.journeys.schemas import (
@@ -43,7 +44,8 @@ class Journeys(MethodView):
         with read_models(min_position) as connection:
             items, total = queries.list_journeys(
                 connection, **args, page=pagination_parameters.page,
-                page_size=pagination_parameters.page_size, today=services().today())
+                page_size=pagination_parameters.page_size, today=services().today(),
+                audience=journey_audience(g.caller))
         pagination_parameters.item_count = total
         return items
 
@@ -92,5 +94,12 @@ class Erasure(MethodView):
     @blp.arguments(ReasonIn)
     @blp.response(200, SavedOut)
     def post(self, body: dict[str, Any], journey_id: UUID) -> Any:
+        """Forget the journey's free text (SPEC 6)
+
+        Destroys the journey's data key together with recording `PersonalDataErased`: from
+        then on its objective, titles, notes, reasons, reviews and retrospective read
+        "[erased]" in every answer, while ids, numbers, dates and statuses stay. Allowed on
+        ended journeys; the reason stays readable, so it should name no one.
+        """
         return answer(mentoring().erase_personal_data(journey_id, body["reason"], actor=actor(),
                                                       expected_version=expected_version()))

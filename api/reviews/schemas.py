@@ -82,7 +82,7 @@ class ReviewIn(Schema):
                           validate=validate.Length(max=LIST_LIMIT))
     key_result_scores = fields.Dict(
         keys=fields.UUID(), values=fields.Float(allow_nan=False, validate=validate.Range(0, 1)),
-        load_default=dict,
+        load_default=dict, validate=validate.Length(max=LIST_LIMIT),
     )
     next_review_on = optional(fields.Date)
     changes = fields.List(fields.Nested(ChangeIn), load_default=list,

@@ -3,7 +3,8 @@ learns for each the journey and programme it belongs to."""
 
 from __future__ import annotations
 
-from tests.api.conftest import AUDITOR, Desk, Journey, problem
+from api.auth import mint_token
+from tests.api.conftest import AUDITOR, SECRET, Desk, Journey, problem
 
 
 def test_the_feed_pages_through_every_event_with_its_programme(equipped: Journey,
@@ -51,3 +52,17 @@ def test_the_openapi_document_describes_the_audit_endpoints(desk: Desk) -> None:
     assert "get" in paths["/v1/journeys/{journey_id}/integrity"]
     state = {p["name"] for p in paths["/v1/journeys/{journey_id}/state"]["get"]["parameters"]}
     assert {"version", "at"} <= state
+
+
+def test_an_auditor_of_one_programme_follows_only_its_events(equipped: Journey,
+                                                             desk: Desk) -> None:
+    other = desk.launch_programme(name="Another programme")
+    desk.enrol(other, "oda", "mentor", "Oda")
+    token = mint_token(SECRET, "audrey", ["auditor"], programmes=[other])
+    scoped = {"Authorization": f"Bearer {token}"}
+
+    page = desk.get("/v1/events", who=None, headers=scoped, query={"limit": 2}).get_json()
+
+    assert [(e["type"], e["programme_id"]) for e in page] == [
+        ("ProgrammeLaunched", other), ("ParticipantEnrolled", other)]
+    assert page[0]["position"] == 9

@@ -3,6 +3,8 @@
 The equipped journey has five events: started (1), objective set (2), key result added (3),
 task planned (4), obstacle "Stage fright" raised (5). Each tampering is plain SQL run behind
 the application's back, and the verification names the first version that no longer holds.
+Free text is stored sealed (infra/personal_data_mapper.py), so edits to it alter the sealed
+form.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def test_an_untouched_journey_verifies(equipped: Journey, desk: Desk) -> None:
 
 
 def test_changed_data_is_reported_at_its_version(equipped: Journey, desk: Desk) -> None:
-    edit_state(desk, equipped, 5, "Stage fright", "No obstacle")
+    edit_state(desk, equipped, 5, "sealed:v1:", "sealed:v1:A")  # the description, sealed
     verdict = integrity(desk, equipped)
     assert (verdict["ok"], verdict["checked"], verdict["first_broken_version"],
             verdict["reason"]) == (False, 4, 5, "content changed")
@@ -115,7 +117,7 @@ def test_the_cli_verifies_one_stream_or_all(equipped: Journey, desk: Desk) -> No
     every = runner.invoke(args=["journeys", "verify", "--all"])
     assert (every.exit_code, every.output.splitlines()[-1]) == (0, "2 of 2 streams intact")
 
-    edit_state(desk, equipped, 2, "Give a talk", "Give no talk")
+    edit_state(desk, equipped, 2, "sealed:v1:", "sealed:v1:A")  # the objective, sealed
     one = runner.invoke(args=["journeys", "verify", equipped.id])
     assert (one.exit_code, one.output) == (
         1, f"{equipped.id}: BROKEN at version 2 (content changed), 1 intact before it\n")

@@ -56,7 +56,7 @@ def exported(services: Services, journey_id: str, out: Path) -> bytes:
 def test_export_import_export_gives_the_same_bytes(equipped: Journey, desk: Desk,
                                                    elsewhere: Services, tmp_path: Path) -> None:
     first = exported(desk.services, equipped.id, tmp_path / "journey.jsonl")
-    lines = [json.loads(line) for line in first.decode().splitlines()]
+    *lines, key = [json.loads(line) for line in first.decode().splitlines()]
     assert [(line["version"], line["topic"].rsplit(".", 1)[1]) for line in lines] == [
         (1, "JourneyStarted"), (2, "ObjectiveSet"), (3, "KeyResultAdded"), (4, "TaskPlanned"),
         (5, "ObstacleRaised")]
@@ -65,6 +65,8 @@ def test_export_import_export_gives_the_same_bytes(equipped: Journey, desk: Desk
     assert lines[0]["previous_hash"] == "00" * 32
     assert lines[4]["hash"] == desk.get(equipped.path("integrity"), who=AUDITOR).get_json()[
         "head"]
+    assert list(key) == ["data_key"]  # after the events: what opens their free text elsewhere
+    assert key["data_key"]["owner"] == f"journey:{equipped.id}"
 
     loaded = cli(elsewhere, "journeys", "import", str(tmp_path / "journey.jsonl"))
     assert (loaded.exit_code, loaded.output) == (
@@ -99,7 +101,7 @@ def test_import_refuses_a_journey_the_store_holds(equipped: Journey, desk: Desk,
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda lines: [lines[0], lines[1], lines[3], lines[4]],
      "the chain is broken at version 3 (event missing)"),
-    (lambda lines: [*lines[:4], lines[4].replace("Stage fright", "Stage joy")],
+    (lambda lines: [*lines[:4], lines[4].replace("sealed:v1:", "sealed:v1:A", 1)],
      "the chain is broken at version 5 (content changed)"),
     (lambda lines: [lines[0], lines[1], lines[3].replace('"version":4', '"version":3'),
                     lines[2].replace('"version":3', '"version":4'), lines[4]],
@@ -143,6 +145,12 @@ def test_replay_offline_by_version_or_time(equipped: Journey, desk: Desk,
     assert json.loads(latest.output)["obstacles"] == [
         {"obstacle_id": equipped.obstacle_id, "description": "Stage fright",
          "cleared_how": None}]
+    keyless = tmp_path / "keyless.jsonl"
+    result = cli(desk.services, "journeys", "export", equipped.id, "--without-key",
+                 "--out", str(keyless))
+    assert result.exit_code == 0, result.output
+    sealed = runner.invoke(args=["journeys", "replay", str(keyless)])
+    assert json.loads(sealed.output)["obstacles"][0]["description"] == "[erased]"
 
     before = (stamps[0] - timedelta(seconds=1)).isoformat()
     too_early = runner.invoke(args=["journeys", "replay", str(path), "--at", before])
@@ -150,3 +158,23 @@ def test_replay_offline_by_version_or_time(equipped: Journey, desk: Desk,
         1, "Error: the journey did not exist yet\n")
     too_far = runner.invoke(args=["journeys", "replay", str(path), "--version", "6"])
     assert (too_far.exit_code, too_far.output) == (1, "Error: the journey has no version 6\n")
+
+
+def test_an_erased_journey_travels_without_its_key_and_reads_erased_everywhere(
+        equipped: Journey, desk: Desk, elsewhere: Services, tmp_path: Path) -> None:
+    erased = desk.post(equipped.path("erasure"), {"reason": "request 17"})
+    assert erased.status_code == 200, erased.get_json()
+    path = tmp_path / "erased.jsonl"
+
+    lines = exported(desk.services, equipped.id, path).decode().splitlines()
+
+    assert [json.loads(line)["version"] for line in lines] == [1, 2, 3, 4, 5, 6]
+    assert "Stage fright" not in "".join(lines)
+    assert cli(elsewhere, "journeys", "import", str(path)).exit_code == 0
+    journey_id = UUID(equipped.id)
+    theirs = elsewhere.mentoring.get(JourneyAggregate, journey_id)
+    assert theirs.__dict__ == desk.services.mentoring.get(JourneyAggregate, journey_id).__dict__
+    assert [o.description for o in theirs.obstacles.values()] == ["[erased]"]
+    replayed = cli(elsewhere, "journeys", "replay", str(path))
+    assert json.loads(replayed.output)["objective"] == {"statement": "[erased]",
+                                                        "why": "[erased]"}

@@ -122,7 +122,7 @@ def tables_of(database_url: str, schema: str) -> dict[str, list[dict[str, Any]]]
         names = [r["table_name"] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             (schema,)).fetchall()]
-        return {name: conn.execute(sql.SQL("SELECT * FROM {}.{} ORDER BY 1, 2, 3").format(
+        return {name: conn.execute(sql.SQL("SELECT * FROM {}.{} t ORDER BY t::text").format(
             sql.Identifier(schema), sql.Identifier(name))).fetchall() for name in names}
 
 

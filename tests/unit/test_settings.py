@@ -74,7 +74,7 @@ def test_a_tcp_url_maps_onto_the_event_store_settings() -> None:
     env = eventsourcing_env("postgresql://mentor:p%40ss@db.example:6543/journeys")
 
     assert env == {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "infra.store_factory:MentoringStoreFactory",
         "APPLICATION_RECORDER_TOPIC": "infra.event_store:JourneyRecorder",
         "POSTGRES_DBNAME": "journeys",
         "POSTGRES_HOST": "db.example",

@@ -1,4 +1,5 @@
-"""Fault drills for the projector (`make drill`), on real processes and a scratch database.
+"""Fault drills of the projector (part of `make drill`), on real processes and a scratch
+database.
 
 Each prints `drill: <name> passed|FAILED <detail>`:
 

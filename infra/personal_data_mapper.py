@@ -1,0 +1,129 @@
+"""The event store's mapper, sealing personal data field by field under its owner's key.
+
+Domain events keep plain `str`; only their stored form holds sealed text, and only in the
+fields `domain.personal_data` names — a journey's free text under the journey's key, a display
+name under its person's key, and the same texts inside snapshots. Everything else (ids,
+numbers, dates, statuses) is stored as it is, so the store stays useful after an erasure, and
+each event is sealed once, when it is first stored: its stored bytes never change afterwards,
+which is what a hash chain over them needs.
+
+Reading back, a text whose key is gone reads as `[erased]`; a text that does not authenticate
+raises `TamperedText`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import resolve_topic
+
+from domain.journey_plan import JourneyPlan
+from domain.personal_data import ERASED, JOURNEY_TEXT, PERSON_TEXT, PLAN_TEXT
+from domain.programme import Programme
+from domain.transcodings import mentoring_transcoder
+from infra.data_keys import DataKeys, MemoryDataKeys, journey_owner, person_owner
+from infra.sealed_text import DataKey, is_sealed, seal, sealing_key_id, unseal
+
+Transform = Callable[[str, str], str]  # (owner, text) -> text
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    def __init__(self, transcoder: Transcoder, compressor: Compressor | None = None,
+                 cipher: Cipher | None = None, *, keys: DataKeys | None = None) -> None:
+        super().__init__(transcoder, compressor, cipher)
+        self.keys: DataKeys = MemoryDataKeys() if keys is None else keys
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        state = self._with_texts(domain_event, self._seal)
+        if state is None:
+            return super().to_stored_event(domain_event)
+        sealed = object.__new__(type(domain_event))
+        object.__setattr__(sealed, "__dict__", state)
+        return super().to_stored_event(sealed)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        state = self._with_texts(domain_event, self._unseal)
+        if state is not None:
+            object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+    def _seal(self, owner: str, text: str) -> str:
+        return seal(text, self.keys.key_for(owner), owner)
+
+    def _unseal(self, owner: str, text: str) -> str:
+        if not is_sealed(text):
+            return text  # stored before texts were sealed
+        key = self.keys.key(sealing_key_id(text))
+        return ERASED if key is None else unseal(text, key, owner)
+
+    def _with_texts(self, event: Any, transform: Transform) -> dict[str, Any] | None:
+        """A copy of the event's attributes with each personal text transformed, or None when
+        the event carries none. The event itself is never changed: it may be live state."""
+        name = type(event).__name__
+        state = dict(vars(event))
+        if name in JOURNEY_TEXT:
+            owner = journey_owner(event.originator_id)
+            for path in JOURNEY_TEXT[name]:
+                field, _, item = path.partition(".")
+                if not item:
+                    state[field] = _texts(state[field], owner, transform)
+                elif item in state[field]:
+                    inner = dict(state[field])
+                    inner[item] = _texts(inner[item], owner, transform)
+                    state[field] = inner
+        elif name in PERSON_TEXT:
+            person_field, text_field = PERSON_TEXT[name]
+            owner = person_owner(state[person_field])
+            state[text_field] = _texts(state[text_field], owner, transform)
+        elif name == "Snapshot":
+            state["state"] = _snapshot_texts(event, transform)
+        else:
+            return None
+        return state
+
+
+def offline_mapper(keys: Mapping[str, DataKey] | None = None) -> PersonalDataMapper:
+    """Decodes stored events away from any store (an exported file replayed on a laptop):
+    texts sealed under the keys given open, the others read "[erased]"."""
+    return PersonalDataMapper(mentoring_transcoder(), keys=MemoryDataKeys(keys))
+
+
+def _texts(value: Any, owner: str, transform: Transform) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [transform(owner, text) for text in value]
+    return transform(owner, value)
+
+
+def _snapshot_texts(snapshot: Any, transform: Transform) -> dict[str, Any]:
+    aggregate = resolve_topic(snapshot.topic)
+    state = dict(snapshot.state)
+    if issubclass(aggregate, JourneyPlan):
+        owner = journey_owner(snapshot.originator_id)
+        return {name: _plan_texts(value, owner, transform) for name, value in state.items()}
+    if issubclass(aggregate, Programme):
+        state["participants"] = {
+            role: {person: transform(person_owner(person), display_name)
+                   for person, display_name in people.items()}
+            for role, people in state["participants"].items()}
+    return state
+
+
+def _plan_texts(value: Any, owner: str, transform: Transform) -> Any:
+    """The plan parts in a journey's state (alone, in lists or keyed by id), transformed."""
+    if type(value) in PLAN_TEXT:
+        return dataclasses.replace(value, **{
+            name: _texts(getattr(value, name), owner, transform)
+            for name in PLAN_TEXT[type(value)]})
+    if isinstance(value, dict):
+        return {key: _plan_texts(item, owner, transform) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plan_texts(item, owner, transform) for item in value]
+    return value

@@ -1,0 +1,66 @@
+"""PostgreSQL persistence for the Mentoring application, with personal data sealed.
+
+`eventsourcing` builds its mapper and recorders from environment settings through an
+infrastructure factory; this one is the library's PostgreSQL factory with three additions,
+all sharing one set of data keys: the mapper seals personal data (infra/personal_data_mapper),
+the events' recorder destroys keys in the transaction of an erasure event (`KeyShredder`),
+and both recorders let the keys check for erasures by other processes after each read.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
+from eventsourcing.postgres import PostgresFactory
+
+from infra.data_keys import KeyShredder, PostgresDataKeys, journey_owner, person_owner
+from infra.event_store import JourneyRecorder, ReadListening, SnapshotRecorder
+from infra.personal_data_mapper import PersonalDataMapper
+
+
+class MentoringStoreFactory(PostgresFactory):
+    aggregate_recorder_class = SnapshotRecorder
+
+    @cached_property
+    def data_keys(self) -> PostgresDataKeys:
+        keys = PostgresDataKeys(self.datastore)
+        if self.env_create_table():
+            with self.datastore.transaction(commit=True) as cursor:
+                keys.create_tables(cursor)
+        return keys
+
+    def mapper(self, transcoder: Transcoder | None = None,
+               mapper_class: type[Mapper[Any]] | None = None) -> Mapper[Any]:
+        if self.compressor() is not None or self.cipher() is not None:
+            raise ValueError("personal data is sealed field by field; a compressor or a "
+                             "whole-event cipher would hide the erasure events' fields")
+        return PersonalDataMapper(transcoder or self.transcoder(), keys=self.data_keys)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        recorder = super().application_recorder()
+        if not isinstance(recorder, JourneyRecorder):
+            raise TypeError("the Mentoring event store needs infra.event_store:JourneyRecorder")
+        recorder.add_read_listener(self.data_keys.refresh)
+        recorder.add_participant(KeyShredder(self.data_keys, owners_erased))
+        return recorder
+
+    def aggregate_recorder(self, purpose: str = "events") -> Any:
+        recorder = super().aggregate_recorder(purpose)
+        if isinstance(recorder, ReadListening):
+            recorder.add_read_listener(self.data_keys.refresh)
+        return recorder
+
+
+def owners_erased(stored: StoredEvent) -> list[str]:
+    """The owners whose keys this stored event destroys: its journey for `PersonalDataErased`,
+    the person it names (a plain field) for `DisplayNameErased`."""
+    name = stored.topic.rpartition(":")[2].rpartition(".")[2]
+    if name == "PersonalDataErased":
+        return [journey_owner(UUID(str(stored.originator_id)))]
+    if name == "DisplayNameErased":
+        return [person_owner(json.loads(stored.state)["person_id"])]
+    return []
