@@ -5,8 +5,9 @@ would record) and mapped to stored events by the application's own mapper, but n
 saved one command at a time: each worker process COPYs its stored events into an unlogged
 staging table with the simulated day they happened on, and one INSERT … SELECT then gives
 them their global positions in day order, so the log interleaves thousands of journeys the
-way months of real use would. (The store gets no hash-chain links: nothing the projector
-reads depends on them, and `journeys verify` is not what these stores are for.)
+way months of real use would. Personal data is sealed as the application seals it, and the
+data keys are stored too. (The store gets no hash-chain links: nothing the projector reads
+depends on them, and `journeys verify` is not what these stores are for.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from domain.application import Mentoring
 from domain.journey import Journey
 from domain.programme import Programme
 from domain.realignment import AdjustKeyResult, PlanTask, Realignment, RetireKeyResult
+from domain.transcodings import mentoring_transcoder
+from infra.data_keys import MemoryDataKeys
 from infra.database import eventsourcing_env
+from infra.personal_data_mapper import PersonalDataMapper
+from infra.sealed_text import DataKey
 
 EVENTS_TABLE = "mentoring_events"
 FAR_FUTURE = date(2100, 1, 1)
@@ -84,8 +89,22 @@ def _drop_indexes(conn: psycopg.Connection[Any]) -> list[str]:
     return statements
 
 
+class _KeptKeys(MemoryDataKeys):
+    """The data keys the generator seals personal data with, kept to be stored beside the
+    events: with them, decoding the store unseals every text as it would in real use."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: dict[str, DataKey] = {}
+
+    def key_for(self, owner: str) -> DataKey:
+        key = self.made[owner] = super().key_for(owner)
+        return key
+
+
 def _stage(url: str, seed: int, programmes: range, journeys: int) -> None:
-    app = Mentoring()
+    keys = _KeptKeys()
+    mapper = PersonalDataMapper(mentoring_transcoder(), keys=keys)  # as the store's factory
     rng = random.Random(seed)
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         copy_sql = (f"COPY {STAGING} (day, tie, originator_id, originator_version, topic,"
@@ -95,9 +114,12 @@ def _stage(url: str, seed: int, programmes: range, journeys: int) -> None:
             for number in programmes:
                 count = min(JOURNEYS_PER_PROGRAMME, journeys - number * JOURNEYS_PER_PROGRAMME)
                 for day, tie, event in _programme_events(rng, number, count):
-                    stored = app.mapper.to_stored_event(event)
+                    stored = mapper.to_stored_event(event)
                     copy.write_row((day, tie, stored.originator_id, stored.originator_version,
                                     stored.topic, stored.state))
+        with cur.copy("COPY data_keys (key_id, owner, secret) FROM STDIN") as copy:
+            for owner, key in keys.made.items():
+                copy.write_row((key.key_id, owner, key.secret))
         conn.commit()
 
 
