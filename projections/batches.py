@@ -29,6 +29,7 @@ REBUILD_BATCH = 50_000  # rebuilds: each journey loaded and saved once per 50,00
 Batch = Sequence[tuple[int, Any]]
 Failure = tuple[int, str]  # the position that cannot be decoded, and why
 _END = 2**63 - 1  # no upper bound
+_STREAM_ROWS = 5000
 
 
 @dataclass
@@ -83,33 +84,33 @@ class EventLog:
 
     def read(self, after: int, pace: Pace) -> Read:
         size = pace.size
-        notifications = self._notifications(after, _END, size)
-        pace.after(len(notifications))
-        batch, failure = self.decode_all(notifications)
-        return Read(batch, failure, len(notifications), len(notifications) < size)
+        read = self._read(after, _END, size)
+        pace.after(read.count)
+        return read
 
     def read_until(self, after: int, until: int) -> Read:
         """Everything in (after, until], however many: a rebuild's last steps before its swap."""
-        notifications = self._notifications(after, until, max(until - after, 1))
-        batch, failure = self.decode_all(notifications)
-        return Read(batch, failure, len(notifications), True)
+        return self._read(after, until, max(until - after, 1))
 
-    def decode_all(self, notifications: Sequence[Notification]) -> tuple[Batch, Failure | None]:
-        """Decode up to the first notification that cannot be decoded, and say which it was."""
+    def _read(self, after: int, until: int, limit: int) -> Read:
+        """Decoded as the rows stream in (a server-side cursor), so a large batch never holds
+        its stored form and its decoded events in memory at once."""
         batch: list[tuple[int, Any]] = []
-        decode = self._decode
-        for notification in notifications:
-            try:
-                batch.append((notification.id, decode(notification)))
-            except Exception as error:
-                logger.exception("cannot decode notification %d", notification.id)
-                return batch, (notification.id, f"cannot decode {notification.topic}: {error!r}")
-        return batch, None
-
-    def _notifications(self, after: int, until: int, limit: int) -> list[Notification]:
+        count, failure, decode = 0, None, self._decode
         with self._pool.connection() as conn:
-            rows = conn.cursor(row_factory=tuple_row).execute(
-                self._select, (after, until, limit)).fetchall()
-        return [Notification(id=id_, originator_id=originator_id, originator_version=version,
-                             topic=topic, state=state)
-                for id_, originator_id, version, topic, state in rows]
+            with conn.cursor(name="projector_read", row_factory=tuple_row) as rows:
+                rows.itersize = _STREAM_ROWS
+                rows.execute(self._select, (after, until, limit))
+                for id_, originator_id, version, topic, state in rows:
+                    count += 1
+                    if failure is not None:
+                        continue  # counted (the log has it), never decoded past the failure
+                    try:
+                        batch.append((id_, decode(Notification(
+                            id=id_, originator_id=originator_id, originator_version=version,
+                            topic=topic, state=state))))
+                    except Exception as error:
+                        logger.exception("cannot decode notification %d", id_)
+                        failure = (id_, f"cannot decode {topic}: {error!r}")
+            conn.rollback()
+        return Read(batch, failure, count, count < limit)
