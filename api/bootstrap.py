@@ -15,7 +15,12 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import TokenVerifier
 from domain.application import Mentoring
-from infra.database import connection_pool, eventsourcing_env, resolve_database_url
+from infra.database import (
+    connection_pool,
+    eventsourcing_env,
+    resolve_database_url,
+    schema_lock,
+)
 from infra.event_chain import EventChain, install_event_chain
 from infra.event_store import JourneyRecorder
 from infra.idempotency import IdempotencyRecords
@@ -53,13 +58,14 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     url = resolve_database_url(settings)
     secret = jwt_secret(settings)
     tokens = TokenVerifier.from_settings(settings, secret)
-    mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-    event_chain = install_event_chain(mentoring)
-    idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
-    cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
-    services = Services(settings, url, secret, mentoring, connection_pool(url), today, tokens,
-                        idempotency, event_chain)
-    services.projector().create_tables()
+    with schema_lock(url):
+        mentoring = Mentoring(env=eventsourcing_env(url), today=today)
+        event_chain = install_event_chain(mentoring)
+        idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
+        cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
+        services = Services(settings, url, secret, mentoring, connection_pool(url), today,
+                            tokens, idempotency, event_chain)
+        services.projector().create_tables()
     return services
 
 

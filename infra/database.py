@@ -7,9 +7,11 @@ libpq URL so that a single `DATABASE_URL` configures the whole system.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, urlencode
 
-from psycopg import Connection
+from psycopg import Connection, connect
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
@@ -51,6 +53,21 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(EVENT_STORE_POOL_SIZE),
         "POSTGRES_PRE_PING": "y",
     }
+
+
+SCHEMA_LOCK_KEY = 7_305_000  # advisory lock key, arbitrary but fixed
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Serialises creating tables across processes: the API and the projector start together
+    on a new database, and concurrent `CREATE TABLE IF NOT EXISTS` can collide."""
+    with connect(url, autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
 
 def connection_pool(
