@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
-from infra.database import with_database
-from infra.embedded import start_embedded_postgres, stop_embedded_postgres
 from infra.settings import Settings
 from scripts.concurrent_writers import concurrent_writers
+from scripts.scratch import scratch_database
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 START_TIMEOUT_SECONDS = 60
@@ -38,34 +32,12 @@ START_TIMEOUT_SECONDS = 60
 
 def main() -> int:
     secret = secrets.token_urlsafe(32)
-    with scratch_database(Settings.from_env()) as url, api_server(url, secret) as base_url:
+    with scratch_database(Settings.from_env(), "mj_drill") as url, \
+            api_server(url, secret) as base_url:
         outcome = concurrent_writers(base_url, secret)
     print(f"drill: concurrent-writers {'passed' if outcome.passed else 'FAILED'} "
           f"{outcome.detail}", flush=True)
     return 0 if outcome.passed else 1
-
-
-@contextmanager
-def scratch_database(settings: Settings) -> Iterator[str]:
-    scratch = Path(tempfile.mkdtemp(prefix="mj-drill-", dir="/tmp"))
-    server = settings.database_url
-    try:
-        if server is None:
-            server = start_embedded_postgres(scratch / "data")
-        name = f"mj_drill_{secrets.token_hex(6)}"
-        admin = with_database(server, "postgres")
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield with_database(server, name)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)))
-    finally:
-        if settings.database_url is None:
-            stop_embedded_postgres(scratch / "data")
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager
