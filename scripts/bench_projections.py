@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from infra.settings import Settings
+from scripts.metrics import Metric, report
 from scripts.scratch import flask_env, scratch_database, spawn_flask
 from scripts.synthetic import fill_store
 
@@ -61,22 +62,19 @@ def bench(url: str, wanted: int) -> int:
     check_views(url, events)
     decode_rate, rebuild_rate = events / decode_seconds, events / rebuild_seconds
     per_million = rebuild_seconds * MILLION / events
+    decode_per_million = decode_seconds * MILLION / events
     results = [
-        metric("rebuild_events_per_second", rebuild_rate, decode_rate, RATE_RATIO_TARGET,
-               rebuild_rate / decode_rate >= RATE_RATIO_TARGET),
-        metric("rebuild_seconds_per_million_events", per_million,
-               decode_seconds * MILLION / events, SECONDS_TARGET, per_million < SECONDS_TARGET),
-        metric("projector_peak_rss_mb", rebuild_rss, decode_rss, RSS_TARGET_MB,
-               rebuild_rss < RSS_TARGET_MB),
+        report(Metric("rebuild_events_per_second", rebuild_rate, decode_rate,
+                      rebuild_rate / decode_rate, f"{RATE_RATIO_TARGET:g}",
+                      rebuild_rate / decode_rate >= RATE_RATIO_TARGET,
+                      throughput={"rebuild": rebuild_rate, "decode": decode_rate})),
+        report(Metric("rebuild_seconds_per_million_events", per_million, decode_per_million,
+                      per_million / decode_per_million, f"<{SECONDS_TARGET:g}",
+                      per_million < SECONDS_TARGET)),
+        report(Metric("projector_peak_rss_mb", rebuild_rss, decode_rss, rebuild_rss / decode_rss,
+                      f"<{RSS_TARGET_MB:g}", rebuild_rss < RSS_TARGET_MB)),
     ]
     return 0 if all(results) else 1
-
-
-def metric(name: str, value: float, baseline: float, target: float, ok: bool) -> bool:
-    print(f"metric: {name} value={value:.1f} baseline={baseline:.1f} "
-          f"ratio={value / baseline:.2f} target={target:g} {'ok' if ok else 'short'}",
-          flush=True)
-    return ok
 
 
 def timed(command: list[str], env: dict[str, str], *, flask: bool = False

@@ -30,6 +30,7 @@ from domain.journey import Journey
 from infra.database import eventsourcing_env
 from infra.embedded import start_embedded_postgres, stop_embedded_postgres
 from infra.event_chain import EventChain, install_event_chain
+from scripts.metrics import Metric, report
 
 EVENTS = 10_000
 SAVE_EVERY = 200
@@ -106,10 +107,11 @@ def measure(name: str, samples: list[Any], fast: Callable[[Any], Any],
     ratio = base / value
     speedup_ok = ratio >= SPEEDUP_TARGET
     latency_ok = value < P50_TARGET_MS
-    print(f"metric: {name}_speedup value={value:.2f}ms baseline={base:.2f}ms "
-          f"ratio={ratio:.1f} target={SPEEDUP_TARGET:g} {'ok' if speedup_ok else 'short'}")
-    print(f"metric: {name}_p50_ms value={value:.2f} baseline={base:.2f} ratio={ratio:.1f} "
-          f"target=<{P50_TARGET_MS:g} {'ok' if latency_ok else 'short'}")
+    latencies = {"indexed": fast_ms, "full replay": base_ms}
+    report(Metric(f"{name}_speedup", value, base, ratio, f"{SPEEDUP_TARGET:g}", speedup_ok,
+                  unit="ms", latencies_ms=latencies))
+    report(Metric(f"{name}_p50_ms", value, base, ratio, f"<{P50_TARGET_MS:g}", latency_ok,
+                  latencies_ms=latencies))
     return speedup_ok and latency_ok
 
 
