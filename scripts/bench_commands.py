@@ -1,0 +1,282 @@
+"""Benchmark: journey commands through HTTP against the same commands called directly (SPEC 8).
+
+On a scratch database (scripts/scratch.py): a programme, a mentor, one mentee per journey, and
+JOURNEYS journeys each with an objective and a key result. Then, interleaved in rounds so that
+the machine's noise hits both sides alike:
+
+- baseline: `log_kpi` and `plan_task`, mixed across the journeys, called on the `Application`
+  in one thread, built exactly as the API builds it (`bootstrap(settings).mentoring`: hash chain
+  and idempotency participant included);
+- HTTP: the same commands, the same mix, as POSTs with each journey's mentee or mentor token
+  to gunicorn with the production config (scripts/served.py), under wrk keep-alive load
+  (scripts/load.py).
+
+Then the same on one hot journey (every command on it; without If-Match the API retries lost
+optimistic-concurrency races, and a 409 after too many counts as what it is, not as
+throughput), and the latency of HTTP commands at half the measured maximum rate (open loop).
+Finally the store must hold exactly the events of the commands acknowledged (and a chain link
+for each), so a fast wrong run cannot pass.
+
+Server shape for this 2-core machine: WORKERS gunicorn workers of THREADS threads, and
+CONNECTIONS wrk connections (one per worker thread, so no request waits in gunicorn's
+queue while the measurement runs). `--scan` prints HTTP throughput against the number of
+workers instead (the event store's table lock serialises every insert; see
+`infra/event_store.py` for what it holds and what lifting it would take).
+
+Prints `metric:` lines (scripts/metrics.py); exits 1 if one is short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import partial
+from typing import cast
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from api.auth import mint_token
+from api.bootstrap import Services, bootstrap
+from domain.application import MAX_ATTEMPTS, Mentoring
+from infra.event_store import JourneyRecorder
+from infra.settings import Settings
+from scripts.load import LoadResult, Request, at_rate, saturate, wrk_path
+from scripts.metrics import Metric, report
+from scripts.scratch import scratch_database
+from scripts.served import api_server
+
+SECRET = "bench-commands-" + "x" * 32
+JOURNEYS = 60
+ROUNDS = 3
+ROUND_SECONDS = 4.0
+HOT_ROUND_SECONDS = 3.0
+RATE_SECONDS = 6.0
+WORKERS = 3
+THREADS = 2
+CONNECTIONS = 6
+WRK_THREADS = 2
+TARGET = 1.0
+P99_TARGET_MS = 100.0
+P50_TARGET_MS = 50.0
+TODAY = date.today()
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command, as the application takes it and as an HTTP request."""
+
+    call: Callable[[Mentoring], object]
+    request: Request
+
+
+@dataclass
+class Tally:
+    commands: int = 0
+    seconds: float = 0.0
+
+    def add(self, commands: int, seconds: float) -> None:
+        self.commands += commands
+        self.seconds += seconds
+
+    @property
+    def rate(self) -> float:
+        return self.commands / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Journey:
+    id: UUID
+    key_result_id: UUID
+    mentee: str
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scan", action="store_true",
+                        help="HTTP throughput against the number of workers, then stop")
+    args = parser.parse_args()
+    wrk_path()  # fail now, with the install hint, rather than after the setup
+    settings = Settings.from_env()
+    with scratch_database(settings, "journeys_bench_commands") as url:
+        services = bootstrap(Settings.from_env({"DATABASE_URL": url,
+                                                "JOURNEYS_JWT_SECRET": SECRET}))
+        try:
+            journeys = set_up(services.mentoring)
+            if args.scan:
+                return scan(url, journeys)
+            return bench(url, services, journeys)
+        finally:
+            services.close()
+
+
+def set_up(mentoring: Mentoring) -> list[Journey]:
+    started_on = TODAY - timedelta(days=30)
+    programme = mentoring.launch_programme("Command bench", started_on, actor="bench").id
+    mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="bench")
+    journeys = []
+    for number in range(JOURNEYS):
+        mentee = f"mentee-{number}"
+        mentoring.enrol_participant(programme, mentee, "mentee", f"Mentee {number}",
+                                    actor="bench")
+        journey_id = mentoring.start_journey(programme, "mia", mentee, started_on=started_on,
+                                             actor="bench").id
+        mentoring.set_objective(journey_id, "Lead the platform team", "to grow", actor=mentee)
+        key_result = mentoring.add_key_result(journey_id, "Design reviews led", 0, 12,
+                                              "reviews", actor=mentee)
+        journeys.append(Journey(journey_id, key_result.created["key_result_id"], mentee))
+    return journeys
+
+
+def commands(journeys: list[Journey]) -> list[Command]:
+    """KPIs logged by each mentee and tasks planned by the mentor, alternating, spread over
+    the journeys so that consecutive commands hit different journeys."""
+    mentor_token = "Bearer " + mint_token(SECRET, "mia", ["mentor"])
+    out = []
+    for step in range(2):
+        for number, journey in enumerate(journeys):
+            at = f"/v1/journeys/{journey.id}"
+            if (number + step) % 2 == 0:
+                value, note = float(number % 12), f"measured in step {step}"
+                token = "Bearer " + mint_token(SECRET, journey.mentee, ["mentee"])
+                out.append(Command(
+                    partial(log_kpi, journey, value, note),
+                    Request("POST", f"{at}/key-results/{journey.key_result_id}/kpis",
+                            json.dumps({"value": value, "observed_on": TODAY.isoformat(),
+                                        "note": note}), {"Authorization": token})))
+            else:
+                title = f"Prepare design review {number}-{step}"
+                out.append(Command(
+                    partial(plan_task, journey, title),
+                    Request("POST", f"{at}/tasks", json.dumps({"title": title}),
+                            {"Authorization": mentor_token})))
+    return out
+
+
+def log_kpi(journey: Journey, value: float, note: str, mentoring: Mentoring) -> object:
+    return mentoring.log_kpi(journey.id, journey.key_result_id, value, TODAY, note=note,
+                             actor=journey.mentee)
+
+
+def plan_task(journey: Journey, title: str, mentoring: Mentoring) -> object:
+    return mentoring.plan_task(journey.id, title, actor="mia")
+
+
+def direct(mentoring: Mentoring, work: list[Command], seconds: float,
+           latencies: list[float]) -> tuple[int, float]:
+    """The baseline: the commands called one after another in this thread for `seconds`."""
+    done, started = 0, time.perf_counter()
+    deadline = started + seconds
+    while True:
+        for command in work:
+            began = time.perf_counter()
+            command.call(mentoring)
+            finished = time.perf_counter()
+            latencies.append((finished - began) * 1000)
+            done += 1
+            if finished >= deadline:
+                return done, finished - started
+
+
+def over_http(base_url: str, work: list[Command], seconds: float, *,
+              expected: tuple[int, ...] = (201,)) -> LoadResult:
+    return saturate(base_url, [c.request for c in work], seconds=seconds, threads=WRK_THREADS,
+                    connections=CONNECTIONS, expected=expected)
+
+
+def bench(url: str, services: Services, journeys: list[Journey]) -> int:
+    mentoring = services.mentoring
+    recorder = cast(JourneyRecorder, mentoring.recorder)
+    spread, hot = commands(journeys), commands(journeys[:1]) * 4
+    hot_journey = journeys[0].id
+    before = stored_events(url, recorder)
+    direct_ms: list[float] = []
+    with api_server(url, SECRET, workers=WORKERS, threads=THREADS) as base_url:
+        warm_up = over_http(base_url, spread, 1.0).count(201)  # every worker, every journey
+        base, http, http_ms = Tally(), Tally(), []
+        hot_base, hot_http, conflicts = Tally(), Tally(), 0
+        for _ in range(ROUNDS):
+            base.add(*direct(mentoring, spread, ROUND_SECONDS, direct_ms))
+            run = over_http(base_url, spread, ROUND_SECONDS)
+            http.add(run.count(201), run.seconds)
+            http_ms.extend(run.samples_ms)
+            hot_base.add(*direct(mentoring, hot, HOT_ROUND_SECONDS, []))
+            run = over_http(base_url, hot, HOT_ROUND_SECONDS, expected=(201, 409))
+            hot_http.add(run.count(201), run.seconds)
+            conflicts += run.count(409)
+        rate = http.rate / 2
+        paced = at_rate(base_url, [c.request for c in spread], rate=rate,
+                        seconds=RATE_SECONDS, connections=CONNECTIONS, expected=(201,))
+    acknowledged = (warm_up + base.commands + http.commands + hot_base.commands
+                    + hot_http.commands + paced.count(201))
+    stored = stored_events(url, recorder) - before
+    chain = services.event_chain.verify(hot_journey)
+    faithful = stored == acknowledged and chain is not None and chain.ok
+    print(f"store: {stored} events for {acknowledged} acknowledged commands; hot journey's "
+          f"chain {'verified' if chain and chain.ok else 'BROKEN'}; {conflicts} commands on the "
+          f"hot journey refused 409 after {MAX_ATTEMPTS} attempts", flush=True)
+    print(f"direct: {base.commands} commands in {base.seconds:.1f} s; HTTP: {http.commands} in "
+          f"{http.seconds:.1f} s (workers={WORKERS} threads={THREADS} "
+          f"connections={CONNECTIONS})", flush=True)
+    ok = [
+        report(Metric("command_throughput_http", http.rate, base.rate, http.rate / base.rate,
+                      f"{TARGET:g}", faithful and http.rate / base.rate >= TARGET,
+                      unit="/s", latencies_ms={"http saturated": http_ms, "direct": direct_ms},
+                      throughput={"http": http.rate, "direct": base.rate})),
+        report(Metric("command_throughput_http_hot_journey", hot_http.rate, hot_base.rate,
+                      hot_http.rate / hot_base.rate, f"{TARGET:g}",
+                      faithful and hot_http.rate / hot_base.rate >= TARGET, unit="/s",
+                      throughput={"http": hot_http.rate, "direct": hot_base.rate,
+                                  "http conflicts (409)": conflicts / hot_http.seconds})),
+    ]
+    for name, quantile, target in (("p99", 0.99, P99_TARGET_MS), ("p50", 0.50, P50_TARGET_MS)):
+        value, baseline = paced.latency_ms[name], quantile_of(direct_ms, quantile)
+        ok.append(report(Metric(
+            f"command_latency_{name}_ms_at_half_rate", value, baseline, value / baseline,
+            f"<{target:g}", faithful and value < target,
+            latencies_ms={f"http at {rate:.0f}/s": paced.samples_ms, "direct": direct_ms},
+            throughput={"http at half rate": paced.throughput, "http max": http.rate,
+                        "direct": base.rate})))
+    return 0 if all(ok) else 1
+
+
+def scan(url: str, journeys: list[Journey]) -> int:
+    """HTTP throughput with 1…4 workers (THREADS threads each, a connection per thread)."""
+    spread = commands(journeys)
+    for workers in (1, 2, 3, 4):
+        with api_server(url, SECRET, workers=workers, threads=THREADS) as base_url:
+            over_http(base_url, spread, 1.0)
+            run = saturate(base_url, [c.request for c in spread], seconds=ROUND_SECONDS * 2,
+                           threads=WRK_THREADS, connections=workers * THREADS,
+                           expected=(201,))
+            print(f"workers={workers} threads={THREADS} connections={workers * THREADS}: "
+                  f"{run.throughput:.0f} commands/s, p50 {run.latency_ms['p50']:.1f} ms, "
+                  f"p99 {run.latency_ms['p99']:.1f} ms", flush=True)
+    return 0
+
+
+def stored_events(url: str, recorder: JourneyRecorder) -> int:
+    """Events in the store, each with its chain link."""
+    events = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    with psycopg.connect(url) as connection:
+        row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(events)).fetchone()
+        chain = connection.execute("SELECT count(*) FROM event_chain").fetchone()
+    assert row is not None and chain is not None
+    if row[0] != chain[0]:
+        raise AssertionError(f"{row[0]} events but {chain[0]} chain links")
+    return int(row[0])
+
+
+def quantile_of(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[round(q * 100) - 1] if len(values) > 1 else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
