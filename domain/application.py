@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,9 +43,20 @@ class Saved:
     created: Mapping[str, UUID] = field(default_factory=dict)
 
 
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Applies the events in order: the library's `project_aggregate` without its per-event
+    `isinstance` against a runtime-checkable Protocol, which on Python 3.11 cost more than
+    applying the event (a fifth of a command's CPU time)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class Mentoring(Application[UUID]):
     name = "Mentoring"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Journey: 50, Programme: 50}
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Journey: replay,
+                                                               Programme: replay}
 
     def __init__(self, env: Mapping[str, str] | None = None,
                  today: Callable[[], date] = date.today) -> None:
@@ -307,7 +318,8 @@ class Mentoring(Application[UUID]):
         """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""
         what = "journey" if kind is Journey else "programme"
         try:
-            aggregate: Any = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version,
+                                                 projector_func=replay)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):
