@@ -33,7 +33,8 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -48,7 +49,16 @@ from api.bootstrap import Services, bootstrap
 from domain.application import MAX_ATTEMPTS, Mentoring
 from infra.event_store import JourneyRecorder
 from infra.settings import Settings
-from scripts.load import LoadResult, Request, at_rate, saturate, wrk_path
+from scripts.load import (
+    LoadResult,
+    Request,
+    at_rate,
+    gunicorn_pid,
+    postgres_pid,
+    saturate,
+    tree_cpu_seconds,
+    wrk_path,
+)
 from scripts.metrics import Metric, report
 from scripts.scratch import scratch_database
 from scripts.served import api_server
@@ -81,10 +91,17 @@ class Command:
 class Tally:
     commands: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # of the process serving the commands (this one, or gunicorn's)
+    database_cpu: float = 0.0  # of PostgreSQL, when it is the embedded server
 
     def add(self, commands: int, seconds: float) -> None:
         self.commands += commands
         self.seconds += seconds
+
+    def cpu_ms(self) -> str:
+        database = f" + PostgreSQL {self.database_cpu / self.commands * 1000:.2f} ms" \
+            if self.database_cpu else ""
+        return f"{self.cpu / self.commands * 1000:.2f} ms{database}"
 
     @property
     def rate(self) -> float:
@@ -202,9 +219,12 @@ def bench(url: str, services: Services, journeys: list[Journey]) -> int:
         warm_up = over_http(base_url, spread, 1.0).count(201)  # every worker, every journey
         base, http, http_ms = Tally(), Tally(), []
         hot_base, hot_http, conflicts = Tally(), Tally(), 0
+        server, database = gunicorn_pid(base_url), postgres_pid(url)
         for _ in range(ROUNDS):
-            base.add(*direct(mentoring, spread, ROUND_SECONDS, direct_ms))
-            run = over_http(base_url, spread, ROUND_SECONDS)
+            with cpu_of(base, None, database):
+                base.add(*direct(mentoring, spread, ROUND_SECONDS, direct_ms))
+            with cpu_of(http, server, database):
+                run = over_http(base_url, spread, ROUND_SECONDS)
             http.add(run.count(201), run.seconds)
             http_ms.extend(run.samples_ms)
             hot_base.add(*direct(mentoring, hot, HOT_ROUND_SECONDS, []))
@@ -222,8 +242,9 @@ def bench(url: str, services: Services, journeys: list[Journey]) -> int:
     print(f"store: {stored} events for {acknowledged} acknowledged commands; hot journey's "
           f"chain {'verified' if chain and chain.ok else 'BROKEN'}; {conflicts} commands on the "
           f"hot journey refused 409 after {MAX_ATTEMPTS} attempts", flush=True)
-    print(f"direct: {base.commands} commands in {base.seconds:.1f} s; HTTP: {http.commands} in "
-          f"{http.seconds:.1f} s (workers={WORKERS} threads={THREADS} "
+    print(f"direct: {base.commands} commands in {base.seconds:.1f} s, CPU per command "
+          f"{base.cpu_ms()}; HTTP: {http.commands} in {http.seconds:.1f} s, CPU per command "
+          f"gunicorn {http.cpu_ms()} (workers={WORKERS} threads={THREADS} "
           f"connections={CONNECTIONS})", flush=True)
     ok = [
         report(Metric("command_throughput_http", http.rate, base.rate, http.rate / base.rate,
@@ -245,6 +266,20 @@ def bench(url: str, services: Services, journeys: list[Journey]) -> int:
             throughput={"http at half rate": paced.throughput, "http max": http.rate,
                         "direct": base.rate})))
     return 0 if all(ok) else 1
+
+
+@contextmanager
+def cpu_of(tally: Tally, server: int | None, database: int | None) -> Iterator[None]:
+    """Adds the CPU time spent meanwhile by the server (this process when None) and by the
+    database server to the tally."""
+    def used() -> tuple[float, float]:
+        return (tree_cpu_seconds(server) if server else time.process_time(),
+                tree_cpu_seconds(database) if database else 0.0)
+    cpu, database_cpu = used()
+    yield
+    cpu_after, database_after = used()
+    tally.cpu += cpu_after - cpu
+    tally.database_cpu += database_after - database_cpu
 
 
 def scan(url: str, journeys: list[Journey]) -> int:
