@@ -4,7 +4,9 @@
 infrastructure factory; this one is the library's PostgreSQL factory with three additions,
 all sharing one set of data keys: the mapper seals personal data (infra/personal_data_mapper),
 the events' recorder destroys keys in the transaction of an erasure event (`KeyShredder`),
-and both recorders let the keys check for erasures by other processes after each read.
+and both recorders let the keys check for erasures by other processes after each read. Its
+pool's pre-ping pings only a connection whose socket has something to say
+(`infra.database.quiet_or_ping`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, 
 from eventsourcing.postgres import PostgresFactory
 
 from infra.data_keys import KeyShredder, PostgresDataKeys, journey_owner, person_owner
+from infra.database import quiet_or_ping
 from infra.event_store import JourneyRecorder, ReadListening, SnapshotRecorder
 from infra.personal_data_mapper import PersonalDataMapper
 
 
 class MentoringStoreFactory(PostgresFactory):
     aggregate_recorder_class = SnapshotRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        pool: Any = self.datastore.pool
+        if pool._check is not None:  # pre-ping asked for: psycopg_pool keeps it here
+            pool._check = quiet_or_ping
 
     @cached_property
     def data_keys(self) -> PostgresDataKeys:
