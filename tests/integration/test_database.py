@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -95,18 +96,21 @@ def test_a_programme_launched_after_the_server_dropped_every_connection_is_store
 ) -> None:
     """The event store's pool pings a connection only when its socket says the server spoke or
     hung up, as a restart does; a dropped connection is replaced before a command uses it
-    (launching reads nothing first, so no read's retry has cleared the pool)."""
-    mentoring = Mentoring(env=eventsourcing_env(database_url))
+    (launching reads nothing first, so no read's retry has cleared the pool). One connection:
+    psycopg_pool waits longer after each failed check (1 s, 2 s, 4 s…)."""
+    mentoring = Mentoring(env={**eventsourcing_env(database_url), "POSTGRES_POOL_SIZE": "1"})
     pool: Any = mentoring.recorder.datastore.pool  # type: ignore[attr-defined]
     assert pool._check is quiet_or_ping
     programme = mentoring.launch_programme("Guild", date(2026, 1, 1), actor="ann").id
     mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="ann")
 
+    others = ("FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid()")
     with psycopg.connect(database_url, autocommit=True) as admin:
-        dropped = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
-    assert dropped is not None and dropped[0] >= 1
+        dropped = admin.execute(f"SELECT count(pg_terminate_backend(pid)) {others}").fetchone()
+        assert dropped is not None and dropped[0] >= 1
+        while admin.execute(f"SELECT count(*) {others}").fetchone() != (0,):
+            time.sleep(0.01)  # terminating is asynchronous: until every backend is gone
 
     launched = mentoring.launch_programme("Chapter", date(2026, 2, 1), actor="ann")
     assert mentoring.get(Programme, launched.id).name == "Chapter"
