@@ -9,7 +9,9 @@ HS/RS confusion (a public key used as an HMAC secret) impossible.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from infra.settings import Settings
 ROLES = ("admin", "mentor", "mentee", "auditor", "analyst")
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
+VERIFIED_TOKENS = 10_000
 REQUIRED_CLAIMS = ("exp", "sub")
 CLAIM_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, "the token has expired"),
@@ -58,19 +61,31 @@ def mint_token(
 
 
 class TokenVerifier:
-    """Turns an `Authorization` header into a `Caller`, or says what is wrong with it."""
+    """Turns an `Authorization` header into a `Caller`, or says what is wrong with it.
+
+    A client sends the same token with every request, and verifying it (parsing, a signature,
+    the claims) cost more than many a request's own work; so a token that verified is
+    remembered, by its whole text, with its caller until it expires (`exp` plus the leeway,
+    the moment verifying it again would refuse it: nothing else about a token that verified
+    can change, as the keys are read once).
+    """
 
     def __init__(self, algorithm: str, keys: dict[str | None, Any], *,
-                 issuer: str | None = None, audience: str | None = None) -> None:
+                 issuer: str | None = None, audience: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.algorithm = algorithm
         self.keys = keys  # kid → key; the key under None serves tokens that name no kid
         self.issuer = issuer
         self.audience = audience
+        self._clock = clock
+        self._verified: dict[str, tuple[Caller, float]] = {}  # token → caller, valid until
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, secret: str) -> TokenVerifier:
         """Reads the configured keys once, so a missing or wrong key file stops the start."""
-        options = {"issuer": settings.jwt_issuer, "audience": settings.jwt_audience}
+        options: dict[str, Any] = {"issuer": settings.jwt_issuer,
+                                   "audience": settings.jwt_audience}
         if settings.jwt_public_key_file:
             key = load_pem_public_key(settings.jwt_public_key_file.read_bytes())
             if not isinstance(key, RSAPublicKey):
@@ -87,12 +102,23 @@ class TokenVerifier:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+        known = self._verified.get(token)
+        if known is not None and self._clock() < known[1]:
+            return known[0]
         claims = self._claims(token)
         roles = claims.get("roles", [])
         programmes = claims.get("programmes", [])
         if not isinstance(claims["sub"], str) or not _strings(roles) or not _strings(programmes):
             raise AuthenticationFailed("the token's sub, roles or programmes claim is malformed")
-        return Caller(claims["sub"], tuple(roles), tuple(programmes))
+        caller = Caller(claims["sub"], tuple(roles), tuple(programmes))
+        self._remember(token, caller, float(claims["exp"]) + LEEWAY_SECONDS)
+        return caller
+
+    def _remember(self, token: str, caller: Caller, valid_until: float) -> None:
+        with self._lock:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.clear()  # rare: as many live tokens as that in one process
+            self._verified[token] = (caller, valid_until)
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

@@ -34,7 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -50,6 +50,7 @@ from domain.application import MAX_ATTEMPTS, Mentoring
 from infra.event_store import JourneyRecorder
 from infra.settings import Settings
 from scripts.load import (
+    LoadFailed,
     LoadResult,
     Request,
     at_rate,
@@ -68,10 +69,9 @@ JOURNEYS = 60
 ROUNDS = 3
 ROUND_SECONDS = 4.0
 HOT_ROUND_SECONDS = 3.0
-RATE_SECONDS = 6.0
+RATE_SECONDS = 3.0
 WORKERS = 3
 THREADS = 2
-CONNECTIONS = 6
 WRK_THREADS = 2
 TARGET = 1.0
 P99_TARGET_MS = 100.0
@@ -109,6 +109,21 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """gunicorn's workers and threads; wrk keeps one connection per worker thread."""
+
+    workers: int
+    threads: int
+
+    @property
+    def connections(self) -> int:
+        return self.workers * self.threads
+
+    def __str__(self) -> str:
+        return f"workers={self.workers} threads={self.threads} connections={self.connections}"
+
+
+@dataclass(frozen=True)
 class Journey:
     id: UUID
     key_result_id: UUID
@@ -118,8 +133,11 @@ class Journey:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scan", action="store_true",
-                        help="HTTP throughput against the number of workers, then stop")
+                        help="HTTP throughput against the server's shape, then stop")
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args()
+    shape = Shape(args.workers, args.threads)
     wrk_path()  # fail now, with the install hint, rather than after the setup
     settings = Settings.from_env()
     with scratch_database(settings, "journeys_bench_commands") as url:
@@ -128,8 +146,8 @@ def main() -> int:
         try:
             journeys = set_up(services.mentoring)
             if args.scan:
-                return scan(url, journeys)
-            return bench(url, services, journeys)
+                return scan(url, journeys[:JOURNEYS])
+            return bench(url, services, journeys, shape)
         finally:
             services.close()
 
@@ -139,7 +157,7 @@ def set_up(mentoring: Mentoring) -> list[Journey]:
     programme = mentoring.launch_programme("Command bench", started_on, actor="bench").id
     mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="bench")
     journeys = []
-    for number in range(JOURNEYS):
+    for number in range(JOURNEYS + 2 * ROUNDS):
         mentee = f"mentee-{number}"
         mentoring.enrol_participant(programme, mentee, "mentee", f"Mentee {number}",
                                     actor="bench")
@@ -202,50 +220,63 @@ def direct(mentoring: Mentoring, work: list[Command], seconds: float,
                 return done, finished - started
 
 
-def over_http(base_url: str, work: list[Command], seconds: float, *,
-              expected: tuple[int, ...] = (201,)) -> LoadResult:
+def saturate_with(connections: int, base_url: str, work: list[Command], seconds: float, *,
+                  expected: tuple[int, ...] = (201,)) -> LoadResult:
     return saturate(base_url, [c.request for c in work], seconds=seconds, threads=WRK_THREADS,
-                    connections=CONNECTIONS, expected=expected)
+                    connections=connections, expected=expected)
 
 
-def bench(url: str, services: Services, journeys: list[Journey]) -> int:
+def bench(url: str, services: Services, journeys: list[Journey], shape: Shape) -> int:
     mentoring = services.mentoring
     recorder = cast(JourneyRecorder, mentoring.recorder)
-    spread, hot = commands(journeys), commands(journeys[:1]) * 4
-    hot_journey = journeys[0].id
+    spread = commands(journeys[:JOURNEYS])
+    # a fresh hot journey for each side of each round: a journey on which a few hundred
+    # commands a second land for minutes would grow to an unusual size, and the two sides
+    # must start from the same one
+    hot_journeys = journeys[JOURNEYS:]
     before = stored_events(url, recorder)
     direct_ms: list[float] = []
-    with api_server(url, SECRET, workers=WORKERS, threads=THREADS) as base_url:
+    over_http = partial(saturate_with, shape.connections)
+    with api_server(url, SECRET, workers=shape.workers, threads=shape.threads) as base_url:
         warm_up = over_http(base_url, spread, 1.0).count(201)  # every worker, every journey
         base, http, http_ms = Tally(), Tally(), []
         hot_base, hot_http, conflicts = Tally(), Tally(), 0
+        paced_ms: list[float] = []
+        paced_rates: list[float] = []
+        paced_commands = 0
         server, database = gunicorn_pid(base_url), postgres_pid(url)
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
             with cpu_of(base, None, database):
                 base.add(*direct(mentoring, spread, ROUND_SECONDS, direct_ms))
             with cpu_of(http, server, database):
                 run = over_http(base_url, spread, ROUND_SECONDS)
             http.add(run.count(201), run.seconds)
             http_ms.extend(run.samples_ms)
-            hot_base.add(*direct(mentoring, hot, HOT_ROUND_SECONDS, []))
-            run = over_http(base_url, hot, HOT_ROUND_SECONDS, expected=(201, 409))
+            # latency at half the rate just measured, open loop, before the machine changes
+            paced = at_rate(base_url, [c.request for c in spread], rate=run.throughput / 2,
+                            seconds=RATE_SECONDS, connections=shape.connections,
+                            expected=(201,))
+            paced_ms.extend(paced.samples_ms)
+            paced_rates.append(paced.throughput)
+            paced_commands += paced.count(201)
+            hot_base.add(*direct(mentoring, commands(hot_journeys[2 * round_:][:1]),
+                                 HOT_ROUND_SECONDS, []))
+            run = over_http(base_url, commands(hot_journeys[2 * round_ + 1:][:1]),
+                            HOT_ROUND_SECONDS, expected=(201, 409))
             hot_http.add(run.count(201), run.seconds)
             conflicts += run.count(409)
-        rate = http.rate / 2
-        paced = at_rate(base_url, [c.request for c in spread], rate=rate,
-                        seconds=RATE_SECONDS, connections=CONNECTIONS, expected=(201,))
     acknowledged = (warm_up + base.commands + http.commands + hot_base.commands
-                    + hot_http.commands + paced.count(201))
+                    + hot_http.commands + paced_commands)
     stored = stored_events(url, recorder) - before
-    chain = services.event_chain.verify(hot_journey)
-    faithful = stored == acknowledged and chain is not None and chain.ok
-    print(f"store: {stored} events for {acknowledged} acknowledged commands; hot journey's "
-          f"chain {'verified' if chain and chain.ok else 'BROKEN'}; {conflicts} commands on the "
-          f"hot journey refused 409 after {MAX_ATTEMPTS} attempts", flush=True)
+    chains = [services.event_chain.verify(journey.id) for journey in hot_journeys]
+    chained = all(chain is not None and chain.ok for chain in chains)
+    faithful = stored == acknowledged and chained
+    print(f"store: {stored} events for {acknowledged} acknowledged commands; hot journeys' "
+          f"chains {'verified' if chained else 'BROKEN'}; {conflicts} commands on a hot "
+          f"journey refused 409 after {MAX_ATTEMPTS} attempts", flush=True)
     print(f"direct: {base.commands} commands in {base.seconds:.1f} s, CPU per command "
           f"{base.cpu_ms()}; HTTP: {http.commands} in {http.seconds:.1f} s, CPU per command "
-          f"gunicorn {http.cpu_ms()} (workers={WORKERS} threads={THREADS} "
-          f"connections={CONNECTIONS})", flush=True)
+          f"gunicorn {http.cpu_ms()} ({shape})", flush=True)
     ok = [
         report(Metric("command_throughput_http", http.rate, base.rate, http.rate / base.rate,
                       f"{TARGET:g}", faithful and http.rate / base.rate >= TARGET,
@@ -257,13 +288,15 @@ def bench(url: str, services: Services, journeys: list[Journey]) -> int:
                       throughput={"http": hot_http.rate, "direct": hot_base.rate,
                                   "http conflicts (409)": conflicts / hot_http.seconds})),
     ]
+    paced_ms.sort()
+    half_rate = statistics.median(paced_rates)
     for name, quantile, target in (("p99", 0.99, P99_TARGET_MS), ("p50", 0.50, P50_TARGET_MS)):
-        value, baseline = paced.latency_ms[name], quantile_of(direct_ms, quantile)
+        value, baseline = quantile_of(paced_ms, quantile), quantile_of(direct_ms, quantile)
         ok.append(report(Metric(
             f"command_latency_{name}_ms_at_half_rate", value, baseline, value / baseline,
             f"<{target:g}", faithful and value < target,
-            latencies_ms={f"http at {rate:.0f}/s": paced.samples_ms, "direct": direct_ms},
-            throughput={"http at half rate": paced.throughput, "http max": http.rate,
+            latencies_ms={f"http at {half_rate:.0f}/s": paced_ms, "direct": direct_ms},
+            throughput={"http at half rate": half_rate, "http max": http.rate,
                         "direct": base.rate})))
     return 0 if all(ok) else 1
 
@@ -282,18 +315,36 @@ def cpu_of(tally: Tally, server: int | None, database: int | None) -> Iterator[N
     tally.database_cpu += database_after - database_cpu
 
 
+SHAPES = (Shape(1, 4), Shape(2, 2), Shape(2, 3), Shape(3, 2))  # for --scan
+
+
 def scan(url: str, journeys: list[Journey]) -> int:
-    """HTTP throughput with 1…4 workers (THREADS threads each, a connection per thread)."""
-    spread = commands(journeys)
-    for workers in (1, 2, 3, 4):
-        with api_server(url, SECRET, workers=workers, threads=THREADS) as base_url:
-            over_http(base_url, spread, 1.0)
-            run = saturate(base_url, [c.request for c in spread], seconds=ROUND_SECONDS * 2,
-                           threads=WRK_THREADS, connections=workers * THREADS,
-                           expected=(201,))
-            print(f"workers={workers} threads={THREADS} connections={workers * THREADS}: "
-                  f"{run.throughput:.0f} commands/s, p50 {run.latency_ms['p50']:.1f} ms, "
-                  f"p99 {run.latency_ms['p99']:.1f} ms", flush=True)
+    """HTTP throughput against the server's shape (workers × threads, a connection per
+    thread), spread over the journeys and on one hot journey: every shape is served at once
+    and measured in turn, round after round, so the machine's noise hits them alike."""
+    spread, hot = commands(journeys), commands(journeys[1:2]) * 4
+    rates: dict[tuple[Shape, str], list[float]] = {}
+    with ExitStack() as servers:
+        urls = {shape: servers.enter_context(api_server(url, SECRET, workers=shape.workers,
+                                                        threads=shape.threads))
+                for shape in SHAPES}
+        for shape, base_url in urls.items():
+            saturate_with(shape.connections, base_url, spread, 1.0)
+        for _ in range(ROUNDS):
+            for shape, base_url in urls.items():
+                for name, work, expected in (("spread", spread, (201,)),
+                                             ("hot", hot, (201, 409))):
+                    try:
+                        run = saturate_with(shape.connections, base_url, work,
+                                            HOT_ROUND_SECONDS, expected=expected)
+                    except LoadFailed as failure:
+                        print(f"{shape} {name}: {failure}")
+                        continue
+                    rates.setdefault((shape, name), []).append(run.count(201) / run.seconds)
+    for (shape, name), measured in rates.items():
+        print(f"{shape} {name}: "
+              f"{statistics.median(measured):.0f} commands/s (rounds: "
+              f"{', '.join(f'{rate:.0f}' for rate in measured)})", flush=True)
     return 0
 
 

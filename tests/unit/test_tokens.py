@@ -198,3 +198,20 @@ def test_the_development_token_command_refuses_when_an_identity_provider_signs(
 
     assert result.exit_code == 1
     assert "tokens are checked with RS256 keys of your identity provider" in result.output
+
+
+def test_a_verified_token_is_remembered_until_it_expires() -> None:
+    """Mia's phone sends the same token with every request: it is verified once, and again only
+    once its `exp` and the leeway have passed (here, after the keys changed, it then fails)."""
+    moment = [now().timestamp()]
+    verifier = TokenVerifier("HS256", {None: SECRET}, clock=lambda: moment[0])
+    token = "Bearer " + mint_token(SECRET, "mia", ["mentor"], ttl=timedelta(minutes=10))
+    assert verifier.caller(token) == Caller("mia", ("mentor",), ("*",))
+
+    verifier.keys = {None: "another secret " + "x" * 30}
+    moment[0] += 10 * 60 + 29
+    assert verifier.caller(token) == Caller("mia", ("mentor",), ("*",))
+    moment[0] += 2
+    assert refusal(verifier, token) == "the token's signature does not verify"
+    assert refusal(verifier, "Bearer " + mint_token(SECRET, "max", ["mentee"])) == \
+        "the token's signature does not verify"
