@@ -199,6 +199,9 @@ class KeyShredder:
     def create_tables(self, cursor: Cursor[Any]) -> None:
         self._keys.create_tables(cursor)
 
+    def will_record(self, events: Sequence[StoredEvent], context: Mapping[str, Any]) -> bool:
+        return any(self._owners_erased(stored) for stored in events)
+
     def record(self, cursor: Cursor[Any], events: Sequence[StoredEvent],
                positions: Sequence[int], context: Mapping[str, Any]) -> None:
         owners = [owner for stored in events for owner in self._owners_erased(stored)]

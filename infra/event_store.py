@@ -11,12 +11,13 @@ What a command costs here is mostly round trips to PostgreSQL, and every insert 
 events table's EXCLUSIVE lock from `LOCK TABLE` to `COMMIT` (the library takes it so that
 positions are committed in the order they are issued, and a reader tailing the log never
 skips a gap that fills later). So the transaction is sent as a pipeline: a `LeadingParticipant`
-(the hash chain, which needs no positions) reads and writes before the lock is taken, then lock,
-notify and insert go in one round trip, and the commit goes with the writes of the participants
-that need the positions. A command without an idempotency key takes three round trips in all,
-two of them under the lock. Lifting the lock itself would take giving up one global position
-order (e.g. one events table, so one lock, per organisation) or a commit-ordered position
-issued otherwise; neither is done here.
+(the hash chain, which needs no positions) reads and writes before the lock is taken, then
+lock, notify, insert and commit go in one round trip — or, when a participant has positions to
+record (an idempotency key, an erasure), the commit goes with its writes. A command without an
+idempotency key takes two round trips in all (the previous link, then the rest), and holds the
+lock for no round trip at all, only while the server runs those statements. Lifting the lock
+itself would take giving up one global position order (e.g. one events table, so one lock,
+per organisation) or issuing positions in commit order some other way; neither is done here.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ class TransactionParticipant(Protocol):
     ) -> None:
         """Writes its records for events just inserted at these positions; `context` holds
         the keyword arguments the command passed to `Application.save()`."""
+
+
+def will_record(participant: TransactionParticipant, events: Sequence[StoredEvent],
+                context: Mapping[str, Any]) -> bool:
+    """Whether the participant has anything to write for these events: a participant may say
+    so with `will_record(events, context)`; one that does not is always asked to record."""
+    ask = getattr(participant, "will_record", None)
+    return True if ask is None else bool(ask(events, context))
 
 
 class LeadingParticipant(Protocol):
@@ -119,14 +128,21 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
         """
         if not stored_events:
             return []
+        positioned = [p for p in self.participants if will_record(p, stored_events, context)]
         with self.datastore.get_connection() as connection, connection.pipeline(), \
-                connection.transaction(), connection.cursor() as cursor:
-            for leading in self.leading_participants:
-                leading.record_before(cursor, stored_events)
-            self._insert_stored_events(cursor, stored_events)
-            positions = [row["notification_id"] for row in cursor.fetchall()]
-            for participant in self.participants:
-                participant.record(cursor, stored_events, positions, context)
+                connection.cursor() as cursor:
+            with connection.transaction():
+                for leading in self.leading_participants:
+                    leading.record_before(cursor, stored_events)
+                self._insert_stored_events(cursor, stored_events)
+                if positioned:
+                    positions = [row["notification_id"] for row in cursor.fetchall()]
+                    for participant in positioned:
+                        participant.record(cursor, stored_events, positions, context)
+            # Leaving the block sends COMMIT and waits for it: with no one to tell the
+            # positions to, lock, insert and commit took a single round trip.
+            if not positioned:
+                positions = [row["notification_id"] for row in cursor.fetchall()]
         return positions
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
