@@ -84,10 +84,10 @@ from scripts.served import api_server
 
 SECRET = "bench-commands-" + "x" * 32
 JOURNEYS = 60
-ROUNDS = 3
-ROUND_SECONDS = 4.0
-HOT_ROUND_SECONDS = 3.0
-RATE_SECONDS = 3.0
+ROUNDS = 6
+ROUND_SECONDS = 2.0
+HOT_ROUND_SECONDS = 1.5
+RATE_SECONDS = 1.5
 WORKERS = 2
 THREADS = 3
 WRK_THREADS = 2
