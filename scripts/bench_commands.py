@@ -37,9 +37,12 @@ What caps the write path, measured:
   transactions instead), a change to the library's recorder; `synchronous_commit = off` would
   lift it by losing acknowledged writes on a crash, which SPEC 8 forbids.
 - a hot journey: its commands are serial by nature (each needs the state the previous one
-  stored), so concurrent requests only race; the direct loop runs that chain back to back,
-  HTTP adds the loser's wait and retry. Beating it takes combining the commands waiting on one
-  journey (or on the table lock) into one transaction: group commit, one flush for several.
+  stored), so concurrent requests could only race; the direct loop runs that chain back to
+  back. What a worker's requests for one journey have queued meanwhile is decided in turn and
+  stored in one transaction (domain/command_queue.py), one flush for several; between the two
+  workers they still race, and a command that loses MAX_ATTEMPTS races in a row is a 409.
+  Combining the commands of different aggregates into one transaction (group commit under the
+  table lock) would lift the lock's cap too; it is not done.
 
 Prints `metric:` lines (scripts/metrics.py); exits 1 if one is short.
 """
