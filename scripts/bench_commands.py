@@ -21,12 +21,14 @@ more than a rate. The latency targets are SPEC 8's for a command to be visible i
 (p99 < 100 ms), which an acknowledgement is part of, and half of it for the median.
 
 Server shape for this 2-core machine: 2 gunicorn workers of 3 threads, one wrk connection per
-worker thread (so no request waits in gunicorn's queue while the rate is measured). Measured
-side by side (`--scan`, and runs with --workers/--threads): with one worker per core the
-workers' cached aggregates are less often behind each other, so a command decodes fewer
-events (gunicorn CPU per command 4.9 ms at 2×3 against 6.3 ms at 3×2, minutes apart), and a hot
-journey sees fewer races between processes; a third thread keeps a core busy while the others
-wait on PostgreSQL. One worker of 6 threads did as well here, but leaves a single process.
+worker thread (so no request waits in gunicorn's queue while the rate is measured). Fewer
+processes do better here: each worker's cached aggregates are behind whatever the other
+workers stored (more to decode; gunicorn CPU per command 4.9 ms at 2×3, 6.3 ms at 3×2), and
+a hot journey's commands race only between processes. `--scan` (every shape served at once,
+measured in turn, six rounds, load average 7) gave, spread / one ever-growing hot journey:
+1×4 159/81, 2×2 134/26, 2×3 128/35, 3×2 90/21 commands/s. One worker is fastest on two cores
+but is a single process; two keep serving if one stalls, and a third thread keeps a core
+busy while the others wait on PostgreSQL.
 
 What caps the write path, measured:
 - the events table's EXCLUSIVE lock (the library's, for gap-free position order) is held
