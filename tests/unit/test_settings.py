@@ -85,6 +85,7 @@ def test_a_tcp_url_maps_onto_the_event_store_settings() -> None:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
     }
 
 
@@ -101,6 +102,7 @@ def test_an_embedded_server_socket_url_maps_onto_a_directory_host() -> None:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
     }
 
 
