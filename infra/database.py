@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import eventsourcing.persistence
@@ -98,10 +99,11 @@ def connection_pool(
     """Connections return rows as dicts, and stay transactional (autocommit off) so that a
     projection's batch and its tracking position commit together. The caller closes the pool.
 
-    Each connection is checked as it is handed out, so one a server restart closed is replaced
-    instead of failing the request that gets it; `timeout` bounds the wait for one.
+    Each connection is checked as it is handed out (see `PrePing`); `timeout` bounds the wait
+    for one.
     """
-    return ConnectionPool(
+    pre_ping = PrePing()
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         url,
         connection_class=Connection[DictRow],
         kwargs={"row_factory": dict_row, "autocommit": False,
@@ -109,10 +111,34 @@ def connection_pool(
         min_size=min_size,
         max_size=max_size,
         timeout=timeout,
-        check=ConnectionPool.check_connection,
+        check=pre_ping,
         reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
-        open=True,
+        open=False,
     )
+    pre_ping.pool = pool
+    pool.open(wait=False)
+    return pool
+
+
+class PrePing:
+    """Checks a pooled connection as it is handed out, so one that a server restart closed is
+    replaced instead of failing the request that got it.
+
+    One closed connection means the server went away and every idle one is closed too: then
+    all of them are checked and replaced at once. psycopg_pool alone would try them one by one
+    with a growing pause between tries, and the first request after a restart would time out.
+    """
+
+    def __init__(self) -> None:
+        self.pool: ConnectionPool[Any] | None = None
+
+    def __call__(self, connection: Connection[Any]) -> None:
+        try:
+            ConnectionPool.check_connection(connection)
+        except Exception:
+            if self.pool is not None:
+                self.pool.check()
+            raise
 
 
 def with_database(url: str, dbname: str) -> str:

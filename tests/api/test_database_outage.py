@@ -10,43 +10,24 @@ restarting server does), so the tests beside it are undisturbed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, cast
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
-from psycopg import Cursor, sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg import Cursor
 from werkzeug.test import TestResponse
 
 from api.bootstrap import Services
-from infra.database import with_database
 from infra.event_store import JourneyRecorder
 from tests.api.conftest import MENTEE, Desk, Journey, problem, saved
+from tests.conftest import database_cut_off
 
 KPI = {"value": 2, "observed_on": "2026-11-20", "confidence": 0.8}
 UNAVAILABLE = "urn:problem:database-unavailable"
 DETAIL = ("the database is unavailable; retry shortly (a command sent again with the same "
           "Idempotency-Key is performed at most once)")
 RECOVERY_BOUND_SECONDS = 20  # a safety net for a broken pool, not a timing claim
-
-
-@contextmanager
-def database_cut_off(database_url: str) -> Iterator[None]:
-    """The test's database refuses new connections and its open ones are terminated."""
-    name = str(conninfo_to_dict(database_url)["dbname"])
-    with psycopg.connect(with_database(database_url, "postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(
-            sql.Identifier(name)))
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                      " WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-        try:
-            yield
-        finally:
-            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(
-                sql.Identifier(name)))
 
 
 def retried_while_unavailable(send: Callable[[], TestResponse]) -> tuple[TestResponse, int]:
