@@ -93,7 +93,8 @@ class Load:
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._client, args=(number,))
                          for number in range(len(journeys))]
-        self._threads.append(threading.Thread(target=self._probe))
+        self._threads += [threading.Thread(target=self._probe, args=(path,))
+                          for path in ("/healthz", "/readyz")]
 
     def __enter__(self) -> Load:
         for thread in self._threads:
@@ -171,18 +172,17 @@ class Load:
                       response.headers.get("Retry-After"), problem_type, payload,
                       response.headers.get("Idempotent-Replayed") == "true")
 
-    def _probe(self) -> None:
-        """What a load balancer sees: liveness and readiness, four times a second."""
+    def _probe(self, path: str) -> None:
+        """What a load balancer sees of liveness or readiness, four times a second."""
         while not self.stop.wait(0.25):
-            for path in ("/healthz", "/readyz"):
-                sent_at = time.monotonic()
-                try:
-                    status = requests.get(self.base_url + path,
-                                          timeout=REQUEST_BOUND_SECONDS + 5).status_code
-                except requests.RequestException:
-                    status = 0
-                with self._lock:
-                    self.probes.append(Probe(path, sent_at, time.monotonic() - sent_at, status))
+            sent_at = time.monotonic()
+            try:
+                status = requests.get(self.base_url + path,
+                                      timeout=REQUEST_BOUND_SECONDS + 5).status_code
+            except requests.RequestException:
+                status = 0
+            with self._lock:
+                self.probes.append(Probe(path, sent_at, time.monotonic() - sent_at, status))
 
 
 class Failed(AssertionError):
@@ -373,7 +373,10 @@ def _judge(load: Load, stored: dict[str, list[tuple[int, int]]], down_at: float,
             problems.append(f"{probe.path} took {probe.seconds:.1f} s")
     if not any(p.path == "/readyz" and p.status == 503 for p in load.probes
                if down_at <= p.sent_at <= up_at):
-        problems.append("/readyz never answered 503 while the server was down")
+        seen = [f"{p.sent_at - down_at:+.1f}s:{p.status} in {p.seconds:.1f}s"
+                for p in load.probes if p.path == "/readyz"
+                and down_at - 2 <= p.sent_at <= up_at + 2]
+        problems.append(f"/readyz never answered 503 while the server was down: {seen}")
     return problems
 
 
