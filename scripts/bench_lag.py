@@ -24,6 +24,7 @@ backends, this client — which says whether the machine could carry the load at
 from __future__ import annotations
 
 import argparse
+import bisect
 import itertools
 import statistics
 import subprocess
@@ -36,10 +37,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import requests
 
 from api.auth import mint_token
 from infra.settings import Settings
+from projections.tracking import PROGRESS_CHANNEL
 from scripts.cpu_usage import CpuMeter, database_backends, processes_with
 from scripts.metrics import Metric, report
 from scripts.scratch import flask_env, scratch_database, spawn_flask
@@ -68,6 +71,7 @@ class Samples:
     commands: list[float] = field(default_factory=list)
     plain_reads: list[float] = field(default_factory=list)
     sent_at: list[float] = field(default_factory=list)
+    answered: list[tuple[float, int, float]] = field(default_factory=list)  # at, position, seen
     late: list[float] = field(default_factory=list)  # how far behind schedule each send was
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -116,15 +120,17 @@ def main() -> int:
                     "api": lambda: processes_with(base_url.removeprefix("http://")),
                     "projector": lambda: [projector.pid],
                     "postgres": lambda: database_backends(url)})
-                meter.start()
-                samples = send_steadily(base_url, secret, journeys, today, args.rate,
-                                        args.seconds)
-                cpu = meter.stop()
+                with ProjectorWatch(url) as watch:
+                    meter.start()
+                    samples = send_steadily(base_url, secret, journeys, today, args.rate,
+                                            args.seconds)
+                    cpu = meter.stop()
             finally:
                 projector.terminate()
                 projector.wait(timeout=30)
     print(f"whole run: {time.perf_counter() - began:.1f} s", flush=True)
     print_cpu(cpu, len(samples.sent_at))
+    print_projector_share(samples, watch)
     return 0 if judge(samples, args.rate) else 1
 
 
@@ -220,6 +226,7 @@ def command_then_reads(person: Person, journey: Journey, number: int, today: dat
     else:
         with samples.lock:
             samples.visible.append((visible - answered) * 1000)
+            samples.answered.append((answered, saved["position"], visible))
     if number % BASELINE_EVERY == 0:
         read_sent = time.perf_counter()
         plain = person.call("GET", at)
@@ -277,6 +284,64 @@ def judge(samples: Samples, rate: float) -> bool:
                       throughput={"sent": achieved, "scheduled": rate})),
     ]
     return all(results)
+
+
+class ProjectorWatch:
+    """Hears the projector's progress notifications as the API does, to tell how much of a
+    command's lag is the projector's (answer → every projection at its position) and how
+    much the read's (→ the read's answer)."""
+
+    def __init__(self, url: str) -> None:
+        self._connection = psycopg.connect(url, autocommit=True)
+        self._connection.execute(f"LISTEN {PROGRESS_CHANNEL}")
+        rows = self._connection.execute("SELECT name, position FROM projection_tracking")
+        self._start = {name: int(position) for name, position in rows.fetchall()}
+        self.heard: list[tuple[float, str, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+
+    def __enter__(self) -> ProjectorWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._connection.close()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            for notification in self._connection.notifies(timeout=0.2):
+                name, _, position = notification.payload.rpartition(":")
+                self.heard.append((time.perf_counter(), name, int(position)))
+
+    def visible_at(self) -> tuple[list[float], list[int]]:
+        """When the least position of all projections rose, and to what."""
+        positions = dict(self._start)
+        times: list[float] = []
+        lows: list[int] = []
+        for at, name, position in self.heard:
+            positions[name] = position
+            low = min(positions.values())
+            if not lows or low > lows[-1]:
+                times.append(at)
+                lows.append(low)
+        return times, lows
+
+
+def print_projector_share(samples: Samples, watch: ProjectorWatch) -> None:
+    times, lows = watch.visible_at()
+    projector, read = [], []
+    for answered, position, seen in samples.answered:
+        step = bisect.bisect_left(lows, position)
+        if step < len(lows):
+            projector.append(max(times[step] - answered, 0.0) * 1000)
+            read.append((seen - max(times[step], answered)) * 1000)
+    if projector:
+        print(f"of the lag, the projector's (answer → all projections there): p50 "
+              f"{_percentile(projector, 50):.1f} ms p99 {_percentile(projector, 99):.1f} ms; "
+              f"then the read's: p50 {_percentile(read, 50):.1f} ms p99 "
+              f"{_percentile(read, 99):.1f} ms", flush=True)
 
 
 def print_cpu(cpu: dict[str, float], commands: int) -> None:
