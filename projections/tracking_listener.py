@@ -128,15 +128,16 @@ class TrackingListener:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as connection:
                     self._follow(connection)
-            except psycopg.Error:
+            except (psycopg.Error, OSError) as error:
                 if self._closing.is_set():
                     return
-                if self.listening.is_set():
+                was_listening = self.listening.is_set()
+                if was_listening:
                     pause = _FIRST_RETRY_SECONDS  # it was working until now: try again soon
                 self.listening.clear()
-                logger.warning("lost the projections' progress notifications; reconnecting in "
-                               "%.1f s (reads with min_position look every %.2f s meanwhile)",
-                               pause, self._recheck_seconds, exc_info=True)
+                logger.warning("not hearing the projections' progress (%s); trying again in "
+                               "%.1f s, reads with min_position look every %.2f s meanwhile",
+                               error, pause, self._recheck_seconds, exc_info=was_listening)
                 self._closing.wait(pause)
                 pause = min(pause * 2, _LAST_RETRY_SECONDS)
                 self.reconnections += 1
