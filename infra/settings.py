@@ -27,6 +27,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     idempotency_ttl_hours: float = 24.0
+    read_recheck_seconds: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -45,6 +46,7 @@ class Settings:
         if public_key and jwks:
             raise ValueError("set JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE, not both")
         ttl = value("JOURNEYS_IDEMPOTENCY_TTL_HOURS")
+        recheck = value("JOURNEYS_READ_RECHECK_SECONDS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
@@ -61,6 +63,8 @@ class Settings:
             jwt_audience=value("JOURNEYS_JWT_AUDIENCE"),
             idempotency_ttl_hours=(_positive("JOURNEYS_IDEMPOTENCY_TTL_HOURS", ttl) if ttl
                                    else cls.idempotency_ttl_hours),
+            read_recheck_seconds=(_positive("JOURNEYS_READ_RECHECK_SECONDS", recheck) if recheck
+                                  else cls.read_recheck_seconds),
         )
 
 

@@ -34,6 +34,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
             "JOURNEYS_PROJECTOR_POLL_SECONDS": "0.25",
             "JOURNEYS_READY_MAX_LAG_SECONDS": "12.5",
             "JOURNEYS_LOG_LEVEL": "debug",
+            "JOURNEYS_READ_RECHECK_SECONDS": "1.5",
             "UNRELATED": "ignored",
         }
     )
@@ -46,6 +47,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
         projector_poll_seconds=0.25,
         ready_max_lag_seconds=12.5,
         log_level="DEBUG",
+        read_recheck_seconds=1.5,
     )
 
 
@@ -63,6 +65,7 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "0", "must be positive, got 0.0"),
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "soon", "must be a number, got 'soon'"),
         ("JOURNEYS_READY_MAX_LAG_SECONDS", "-1", "must be zero or more, got -1.0"),
+        ("JOURNEYS_READ_RECHECK_SECONDS", "0", "must be positive, got 0.0"),
     ],
 )
 def test_a_malformed_number_is_refused_with_its_name(name: str, value: str, message: str) -> None:
