@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
 from projections.runner import Projector
+from projections.tracking_listener import TrackingListener
 
 
 @dataclass
@@ -41,6 +42,12 @@ class Services:
     tokens: TokenVerifier
     idempotency: IdempotencyRecords
     event_chain: EventChain
+    # Built here, listening only once a read waits for `min_position` (in the worker process).
+    tracking_listener: TrackingListener = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tracking_listener = TrackingListener(
+            self.database_url, recheck_seconds=self.settings.read_recheck_seconds)
 
     def projector(self) -> Projector:
         return Projector(
@@ -50,6 +57,7 @@ class Services:
         )
 
     def close(self) -> None:
+        self.tracking_listener.close()
         self.read_pool.close()
         self.mentoring.close()
 

@@ -3,7 +3,6 @@ command answers with `ETag`, and read-your-writes for queries."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +18,6 @@ from domain.application import Mentoring, Saved
 from projections.queries import projection_position
 
 READ_YOUR_WRITES_TIMEOUT = 3.0
-READ_YOUR_WRITES_POLL = 0.02
 
 
 def services() -> Services:
@@ -64,18 +62,22 @@ def journey_location(journey_id: UUID) -> str:
 def read_models(min_position: int | None) -> Iterator[Connection[DictRow]]:
     """A read-model connection once the projections have reached `min_position`.
 
-    Waits up to three seconds for the projector (read-your-writes), then answers 503 with
-    Retry-After; the position actually served goes out as `Projection-Position`.
+    Waits up to three seconds for the projector (read-your-writes), woken by its progress
+    notifications (projections/tracking_listener.py), then answers 503 with Retry-After; the
+    position actually served goes out as `Projection-Position`.
     """
     with services().read_pool.connection() as connection:
-        position = projection_position(connection)
-        deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
-        while min_position is not None and position < min_position:
-            if time.monotonic() >= deadline:
+        if min_position is None:
+            position = projection_position(connection)
+        else:
+            def served_position() -> int:
+                connection.rollback()  # a fresh snapshot each time
+                return projection_position(connection)
+
+            position = services().tracking_listener.await_position(
+                min_position, served_position, READ_YOUR_WRITES_TIMEOUT)
+            if position < min_position:
                 abort(503, message=f"the read models have reached position {position}, not yet "
                       f"{min_position}; retry shortly", headers={"Retry-After": "1"})
-            time.sleep(READ_YOUR_WRITES_POLL)
-            connection.rollback()
-            position = projection_position(connection)
         g.projection_position = position
         yield connection

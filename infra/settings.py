@@ -30,6 +30,7 @@ class Settings:
     bind_host: str = "127.0.0.1"
     web_workers: int | None = None  # gunicorn workers; None: one per CPU, plus one
     web_threads: int = 4
+    read_recheck_seconds: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -51,6 +52,7 @@ class Settings:
         # WEB_CONCURRENCY is the worker count's name in gunicorn's and PaaS conventions.
         workers = value("WEB_CONCURRENCY")
         threads = value("JOURNEYS_WEB_THREADS")
+        recheck = value("JOURNEYS_READ_RECHECK_SECONDS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
@@ -70,6 +72,8 @@ class Settings:
             bind_host=value("JOURNEYS_BIND_HOST") or cls.bind_host,
             web_workers=_count("WEB_CONCURRENCY", workers) if workers else None,
             web_threads=_count("JOURNEYS_WEB_THREADS", threads) if threads else cls.web_threads,
+            read_recheck_seconds=(_positive("JOURNEYS_READ_RECHECK_SECONDS", recheck) if recheck
+                                  else cls.read_recheck_seconds),
         )
 
 

@@ -37,6 +37,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
             "JOURNEYS_BIND_HOST": "0.0.0.0",
             "WEB_CONCURRENCY": "9",
             "JOURNEYS_WEB_THREADS": "8",
+            "JOURNEYS_READ_RECHECK_SECONDS": "1.5",
             "UNRELATED": "ignored",
         }
     )
@@ -52,6 +53,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
         bind_host="0.0.0.0",
         web_workers=9,
         web_threads=8,
+        read_recheck_seconds=1.5,
     )
 
 
@@ -72,6 +74,7 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be at least 1, got 0"),
         ("JOURNEYS_WEB_THREADS", "four", "JOURNEYS_WEB_THREADS must be a whole number, got "
                                          "'four'"),
+        ("JOURNEYS_READ_RECHECK_SECONDS", "0", "must be positive, got 0.0"),
     ],
 )
 def test_a_malformed_number_is_refused_with_its_name(name: str, value: str, message: str) -> None:
