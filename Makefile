@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck bench clean-var fuzz fuzz-domain drill
+.PHONY: run serve test lint typecheck bench clean-var fuzz fuzz-domain drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,13 @@ $(INSTALLED): pyproject.toml
 
 run: $(INSTALLED)
 	$(VENV)/bin/python scripts/run_dev.py
+
+# Production serving (README "Running in production"): gunicorn with api/gunicorn_conf.py and
+# the projector, on the PostgreSQL that DATABASE_URL names. SERVE_ARGS=--standby adds a
+# hot-standby projector.
+SERVE_ARGS ?=
+serve: $(INSTALLED)
+	$(VENV)/bin/python scripts/serve.py $(SERVE_ARGS)
 
 test: $(INSTALLED)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

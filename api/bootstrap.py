@@ -68,12 +68,22 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     tokens = TokenVerifier.from_settings(settings, secret)
     with schema_lock(url):
         mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-        event_chain = install_event_chain(mentoring)
-        idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
-        cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
-        services = Services(settings, url, secret, mentoring, connection_pool(url), today,
-                            tokens, idempotency, event_chain)
-        services.projector().create_tables()
+        read_pool: ConnectionPool[Any] | None = None
+        try:
+            event_chain = install_event_chain(mentoring)
+            idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
+            cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
+            read_pool = connection_pool(url)
+            services = Services(settings, url, secret, mentoring, read_pool, today,
+                                tokens, idempotency, event_chain)
+            services.projector().create_tables()
+        except BaseException:
+            # The database went away half-way (the next request tries again): leave no
+            # pools reconnecting in the background behind the failed attempt.
+            if read_pool is not None:
+                read_pool.close()
+            mentoring.close()
+            raise
     return services
 
 

@@ -47,6 +47,7 @@ def register_problems(spec: APISpec) -> None:
         spec.components.response(f"Problem{status}", {
             "description": f"{HTTPStatus(status).phrase}: {when}",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": {"Retry-After": RETRY_AFTER}} if status == 503 else {}),
         })
 
 
@@ -107,6 +108,9 @@ ETAG = {"required": True, "schema": {"type": "string"},
         "description": 'the new version, e.g. "4"'}
 LOCATION = {"required": True, "schema": {"type": "string"},
             "description": "where to read what changed"}
+RETRY_AFTER = {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+               "description": "seconds to wait before sending the request again (with the "
+                              "same Idempotency-Key for a command)"}
 PAGINATION = {"schema": {"type": "string"},
               "description": "JSON: total, total_pages, first_page, last_page, page, "
                              "previous_page, next_page"}
