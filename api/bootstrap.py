@@ -37,6 +37,8 @@ class Services:
     jwt_secret: str
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
+    # Autocommit: for reads answered by one statement (the progress view), one round trip each
+    query_pool: ConnectionPool[Any]
     today: Callable[[], date]
     tokens: TokenVerifier
     idempotency: IdempotencyRecords
@@ -50,6 +52,7 @@ class Services:
         )
 
     def close(self) -> None:
+        self.query_pool.close()
         self.read_pool.close()
         self.mentoring.close()
 
@@ -63,8 +66,9 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
         event_chain = install_event_chain(mentoring)
         idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
         cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
-        services = Services(settings, url, secret, mentoring, connection_pool(url), today,
-                            tokens, idempotency, event_chain)
+        services = Services(settings, url, secret, mentoring, connection_pool(url),
+                            connection_pool(url, autocommit=True), today, tokens, idempotency,
+                            event_chain)
         services.projector().create_tables()
     return services
 

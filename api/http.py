@@ -4,9 +4,9 @@ command answers with `ETag`, and read-your-writes for queries."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from flask import current_app, g, request, url_for
@@ -79,3 +79,33 @@ def read_models(min_position: int | None) -> Iterator[Connection[DictRow]]:
             position = projection_position(connection)
         g.projection_position = position
         yield connection
+
+
+class Positioned(Protocol):
+    @property
+    def position(self) -> int: ...
+
+
+Read = TypeVar("Read", bound=Positioned)
+
+
+def read_in_one_statement(min_position: int | None,
+                          read: Callable[[Connection[Any]], Read]) -> Read:
+    """What `read` found once the projections have reached `min_position`.
+
+    `read` is one statement that reports, with its answer, the position the read models had
+    reached in the same snapshot: an answer costs one round trip to PostgreSQL (autocommit, so
+    no BEGIN or COMMIT), and a stale one is read again until it is fresh enough (as
+    `read_models` does, the same three seconds, then 503).
+    """
+    with services().query_pool.connection() as connection:
+        answer = read(connection)
+        deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
+        while min_position is not None and answer.position < min_position:
+            if time.monotonic() >= deadline:
+                abort(503, message=f"the read models have reached position {answer.position}, "
+                      f"not yet {min_position}; retry shortly", headers={"Retry-After": "1"})
+            time.sleep(READ_YOUR_WRITES_POLL)
+            answer = read(connection)
+        g.projection_position = answer.position
+        return answer

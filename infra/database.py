@@ -71,15 +71,17 @@ def schema_lock(url: str) -> Iterator[None]:
 
 
 def connection_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10
+    url: str, *, min_size: int = 1, max_size: int = 10, autocommit: bool = False
 ) -> ConnectionPool[Connection[DictRow]]:
     """Connections return rows as dicts, and stay transactional (autocommit off) so that a
-    projection's batch and its tracking position commit together. The caller closes the pool.
+    projection's batch and its tracking position commit together. A pool for reads that are a
+    single statement may use autocommit: each statement is then its own snapshot, and no
+    BEGIN or COMMIT travels to the server. The caller closes the pool.
     """
     return ConnectionPool(
         url,
         connection_class=Connection[DictRow],
-        kwargs={"row_factory": dict_row, "autocommit": False},
+        kwargs={"row_factory": dict_row, "autocommit": autocommit},
         min_size=min_size,
         max_size=max_size,
         open=True,

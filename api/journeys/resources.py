@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g, url_for
+from flask import Response, g, url_for
 from flask.views import MethodView
 
 from api.access import journey_audience
 from api.common import ReadArgs, ReasonIn, SavedOut
-from api.http import actor, answer, expected_version, mentoring, read_models, services
+from api.http import (
+    actor,
+    answer,
+    expected_version,
+    mentoring,
+    read_in_one_statement,
+    read_models,
+    services,
+)
 from api.journeys.schemas import (
     AbandonmentIn,
     CompletionIn,
@@ -23,6 +31,7 @@ from api.journeys.schemas import (
 from api.smorest import Blueprint
 from domain.errors import NotFound
 from projections import queries
+from projections.progress_document import read_progress
 
 blp = Blueprint("journeys", __name__, url_prefix="/v1/journeys",
                 description="Mentoring journeys: start, objective, end, progress")
@@ -55,11 +64,15 @@ class Journey(MethodView):
     @blp.arguments(ReadArgs, location="query")
     @blp.response(200, ProgressOut)
     def get(self, args: dict[str, Any], journey_id: UUID) -> Any:
-        with read_models(args.get("min_position")) as connection:
-            progress = queries.journey_progress(connection, journey_id, services().today())
-        if progress is None:
+        """The journey's progress view (SPEC 2), as PostgreSQL writes it in one statement."""
+        today = services().today()
+        progress = read_in_one_statement(
+            args.get("min_position"), lambda connection: read_progress(connection, journey_id,
+                                                                       today))
+        if progress.document is None:
             raise NotFound(f"journey {journey_id} not found")
-        return progress, 200, {"ETag": f'"{progress["version"]}"'}
+        return Response(progress.document, 200, {"ETag": f'"{progress.version}"'},
+                        mimetype="application/json")
 
 
 @blp.route("/<uuid:journey_id>/objective")
