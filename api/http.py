@@ -15,6 +15,7 @@ from psycopg import Connection
 from psycopg.rows import DictRow
 
 from api.bootstrap import Services
+from api.etags import version_of
 from domain.application import Mentoring, Saved
 from projections.queries import projection_position
 
@@ -35,14 +36,15 @@ def actor() -> str:
 
 
 def expected_version() -> int | None:
-    """`If-Match: "<version>"` pins a command to the version the client last saw."""
+    """`If-Match: "<version>"` pins a command to the version the client last saw (the
+    progress view's ETag names it too, see api/etags.py)."""
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    version = version_of(header)
+    if version is None:
         abort(400, message='If-Match must be a version as sent in ETag, e.g. "3"')
-    return int(tag)
+    return version
 
 
 def answer(saved: Saved, *, status: int = 200, location: str | None = None
