@@ -38,6 +38,8 @@ class Services:
     jwt_secret: str
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
+    # Autocommit: for reads answered by one statement (the progress view), one round trip each
+    query_pool: ConnectionPool[Any]
     today: Callable[[], date]
     tokens: TokenVerifier
     idempotency: IdempotencyRecords
@@ -58,6 +60,7 @@ class Services:
 
     def close(self) -> None:
         self.tracking_listener.close()
+        self.query_pool.close()
         self.read_pool.close()
         self.mentoring.close()
 
@@ -68,20 +71,21 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     tokens = TokenVerifier.from_settings(settings, secret)
     with schema_lock(url):
         mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-        read_pool: ConnectionPool[Any] | None = None
+        pools: list[ConnectionPool[Any]] = []
         try:
             event_chain = install_event_chain(mentoring)
             idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
             cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
-            read_pool = connection_pool(url)
-            services = Services(settings, url, secret, mentoring, read_pool, today,
+            pools.append(read_pool := connection_pool(url))
+            pools.append(query_pool := connection_pool(url, autocommit=True))
+            services = Services(settings, url, secret, mentoring, read_pool, query_pool, today,
                                 tokens, idempotency, event_chain)
             services.projector().create_tables()
         except BaseException:
             # The database went away half-way (the next request tries again): leave no
             # pools reconnecting in the background behind the failed attempt.
-            if read_pool is not None:
-                read_pool.close()
+            for pool in pools:
+                pool.close()
             mentoring.close()
             raise
     return services

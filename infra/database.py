@@ -94,10 +94,13 @@ def schema_lock(url: str) -> Iterator[None]:
 
 
 def connection_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = POOL_TIMEOUT_SECONDS
+    url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = POOL_TIMEOUT_SECONDS,
+    autocommit: bool = False,
 ) -> ConnectionPool[Connection[DictRow]]:
     """Connections return rows as dicts, and stay transactional (autocommit off) so that a
-    projection's batch and its tracking position commit together. The caller closes the pool.
+    projection's batch and its tracking position commit together. A pool for reads that are a
+    single statement may use autocommit: each statement is then its own snapshot, and no
+    BEGIN or COMMIT travels to the server. The caller closes the pool.
 
     Each connection is checked as it is handed out (see `PrePing`); `timeout` bounds the wait
     for one.
@@ -106,7 +109,7 @@ def connection_pool(
     pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         url,
         connection_class=Connection[DictRow],
-        kwargs={"row_factory": dict_row, "autocommit": False,
+        kwargs={"row_factory": dict_row, "autocommit": autocommit,
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS},
         min_size=min_size,
         max_size=max_size,
