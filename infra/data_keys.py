@@ -14,7 +14,7 @@ one process is honoured by the next read in every other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -58,12 +58,17 @@ class DataKeys(Protocol):
     def adopt(self, owner: str, key: DataKey) -> None:
         """Keeps a key made in another store (an imported journey's)."""
 
+    def add_destruction_listener(self, listener: Callable[[], None]) -> None:
+        """`listener` is called whenever this process learns that keys were destroyed, so
+        whatever holds text opened with them (cached aggregates) can forget it."""
+
 
 class MemoryDataKeys:
     """Keys of an in-memory event store (unit tests), or read from an exported file."""
 
     def __init__(self, keys: Mapping[str, DataKey] | None = None) -> None:
         self._keys: dict[str, DataKey] = dict(keys or {})
+        self._destruction_listeners: list[Callable[[], None]] = []
 
     def key_for(self, owner: str) -> DataKey:
         if owner not in self._keys:
@@ -82,6 +87,11 @@ class MemoryDataKeys:
     def destroy(self, owners: Iterable[str]) -> None:
         for owner in owners:
             self._keys.pop(owner, None)
+        for listener in self._destruction_listeners:
+            listener()
+
+    def add_destruction_listener(self, listener: Callable[[], None]) -> None:
+        self._destruction_listeners.append(listener)
 
 
 class PostgresDataKeys:
@@ -92,6 +102,10 @@ class PostgresDataKeys:
         self._by_id: dict[UUID, DataKey] = {}
         self._destroyed: set[UUID] = set()  # ids are never reused, so this never goes stale
         self._erasures: int | None = None
+        self._destruction_listeners: list[Callable[[], None]] = []
+
+    def add_destruction_listener(self, listener: Callable[[], None]) -> None:
+        self._destruction_listeners.append(listener)
 
     def create_tables(self, cursor: Cursor[Any]) -> None:
         cursor.execute(CREATE_TABLES)
@@ -157,6 +171,8 @@ class PostgresDataKeys:
                 self._by_owner.clear()
                 self._by_id.clear()
                 self._erasures = erasures
+            for listener in self._destruction_listeners:
+                listener()
 
     def _remember(self, key: DataKey, owner: str, seen: int | None) -> None:
         """A key read before an erasure was noticed might be destroyed by now: not cached."""
@@ -182,6 +198,9 @@ class KeyShredder:
 
     def create_tables(self, cursor: Cursor[Any]) -> None:
         self._keys.create_tables(cursor)
+
+    def will_record(self, events: Sequence[StoredEvent], context: Mapping[str, Any]) -> bool:
+        return any(self._owners_erased(stored) for stored in events)
 
     def record(self, cursor: Cursor[Any], events: Sequence[StoredEvent],
                positions: Sequence[int], context: Mapping[str, Any]) -> None:

@@ -1,9 +1,11 @@
 """The `event_chain` table: for every stored event, its chain link and its timestamp.
 
-Written by a `TransactionParticipant` in the events' own transaction, so a link can never be
-missing for an event the application stored, nor present for one it did not. The recorder
-locks the events table for every insert, so reading the previous link inside the same
-transaction sees the latest one: writers of one aggregate are serialised.
+Written by a `LeadingParticipant` in the events' own transaction, so a link can never be
+missing for an event the application stored, nor present for one it did not. The links are
+written just before the events, before the events table is locked: the previous link is that
+of a version already committed (the command read the aggregate at it), so it cannot change,
+and two writers of the same version collide on this table's key as they would on the events'
+(the second waits for the first, then fails with the same IntegrityError, holding no lock).
 
 The same rows are the timestamp index: `/state?at=` finds the version a journey had at a time
 with one index lookup instead of decoding its stream.
@@ -12,7 +14,7 @@ with one index lookup instead of decoding its stream.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -74,8 +76,7 @@ class EventChain:
     def create_tables(self, cursor: Cursor[DictRow]) -> None:
         cursor.execute(self._sql(CREATE))
 
-    def record(self, cursor: Cursor[DictRow], events: Sequence[StoredEvent],
-               positions: Sequence[int], context: Mapping[str, Any]) -> None:
+    def record_before(self, cursor: Cursor[DictRow], events: Sequence[StoredEvent]) -> None:
         rows: list[tuple[Any, ...]] = []
         ordered = sorted(events, key=lambda e: (str(e.originator_id), e.originator_version))
         for originator_id, stream in groupby(ordered, key=lambda e: e.originator_id):
@@ -165,7 +166,7 @@ def install_event_chain(application: Application[Any]) -> EventChain:
     if not isinstance(recorder, JourneyRecorder):
         raise TypeError("the hash chain needs the PostgreSQL JourneyRecorder")
     chain = EventChain(recorder)
-    recorder.add_participant(chain)
+    recorder.add_leading_participant(chain)
     return chain
 
 

@@ -11,6 +11,18 @@ events they describe, so each is a `TransactionParticipant` that writes inside t
 transaction as the insert: both commit, or neither does. Read listeners let what decoding
 relies on (the cached data keys of infra/data_keys.py) be checked after each read, before the
 events read are decoded.
+
+What a command costs here is mostly round trips to PostgreSQL, and every insert holds the
+events table's EXCLUSIVE lock from `LOCK TABLE` to `COMMIT` (the library takes it so that
+positions are committed in the order they are issued, and a reader tailing the log never
+skips a gap that fills later). So the transaction is sent as a pipeline: a `LeadingParticipant`
+(the hash chain, which needs no positions) reads and writes before the lock is taken, then
+lock, notify, insert and commit go in one round trip — or, when a participant has positions to
+record (an idempotency key, an erasure), the commit goes with its writes. A command without an
+idempotency key takes two round trips in all (the previous link, then the rest), and holds the
+lock for no round trip at all, only while the server runs those statements. Lifting the lock
+itself would take giving up one global position order (e.g. one events table, so one lock,
+per organisation) or issuing positions in commit order some other way; neither is done here.
 """
 
 from __future__ import annotations
@@ -46,6 +58,25 @@ class TransactionParticipant(Protocol):
     ) -> None:
         """Writes its records for events just inserted at these positions; `context` holds
         the keyword arguments the command passed to `Application.save()`."""
+
+
+def will_record(participant: TransactionParticipant, events: Sequence[StoredEvent],
+                context: Mapping[str, Any]) -> bool:
+    """Whether the participant has anything to write for these events: a participant may say
+    so with `will_record(events, context)`; one that does not is always asked to record."""
+    ask = getattr(participant, "will_record", None)
+    return True if ask is None else bool(ask(events, context))
+
+
+class LeadingParticipant(Protocol):
+    """A participant that needs no positions: it writes before the events are inserted, so
+    its round trips are not spent holding the events table's lock."""
+
+    def create_tables(self, cursor: Cursor[DictRow]) -> None:
+        """Creates the participant's tables if they do not exist yet."""
+
+    def record_before(self, cursor: Cursor[DictRow], events: Sequence[StoredEvent]) -> None:
+        """Writes its records for events about to be inserted in this transaction."""
 
 
 class ReadListening(PostgresAggregateRecorder):
@@ -84,6 +115,7 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.participants: list[TransactionParticipant] = []
+        self.leading_participants: list[LeadingParticipant] = []
         self.select_stream_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE originator_id = %s AND originator_version > %s "
@@ -96,21 +128,37 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
             participant.create_tables(cursor)
         self.participants.append(participant)
 
+    def add_leading_participant(self, participant: LeadingParticipant) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            participant.create_tables(cursor)
+        self.leading_participants.append(participant)
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **context: Any
     ) -> Sequence[int] | None:
-        """Inserts the events and every participant's records in one transaction.
+        """Inserts the events and every participant's records in one transaction, pipelined
+        (see the module's docstring).
 
         Unlike the library's method this does not retry on a lost connection: a retry after
         an unknown outcome could store a command twice, so the caller decides.
         """
         if not stored_events:
             return []
-        with self.datastore.transaction(commit=True) as cursor:
-            self._insert_stored_events(cursor, stored_events)
-            positions = [row["notification_id"] for row in cursor.fetchall()]
-            for participant in self.participants:
-                participant.record(cursor, stored_events, positions, context)
+        positioned = [p for p in self.participants if will_record(p, stored_events, context)]
+        with self.datastore.get_connection() as connection, connection.pipeline(), \
+                connection.cursor() as cursor:
+            with connection.transaction():
+                for leading in self.leading_participants:
+                    leading.record_before(cursor, stored_events)
+                self._insert_stored_events(cursor, stored_events)
+                if positioned:
+                    positions = [row["notification_id"] for row in cursor.fetchall()]
+                    for participant in positioned:
+                        participant.record(cursor, stored_events, positions, context)
+            # Leaving the block sends COMMIT and waits for it: with no one to tell the
+            # positions to, lock, insert and commit took a single round trip.
+            if not positioned:
+                positions = [row["notification_id"] for row in cursor.fetchall()]
         return positions
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:

@@ -81,6 +81,9 @@ class IdempotencyRecords:
         cursor.execute("""CREATE INDEX IF NOT EXISTS idempotency_records_recorded_at
                           ON idempotency_records (recorded_at)""")
 
+    def will_record(self, events: Sequence[StoredEvent], context: Mapping[str, Any]) -> bool:
+        return isinstance(context.get("idempotency"), IdempotentRequest)
+
     def record(self, cursor: Cursor[DictRow], events: Sequence[StoredEvent],
                positions: Sequence[int], context: Mapping[str, Any]) -> None:
         request = context.get("idempotency")

@@ -49,6 +49,10 @@ class PersonalDataMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: DataKeys = MemoryDataKeys() if keys is None else keys
 
+    def on_keys_destroyed(self, listener: Callable[[], None]) -> None:
+        """What opened text must be forgotten once its keys are gone (`Mentoring`'s cache)."""
+        self.keys.add_destruction_listener(listener)
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = (self._sealed_journey_snapshot(domain_event)
                  if _is_journey_snapshot(domain_event)

@@ -4,7 +4,9 @@
 infrastructure factory; this one is the library's PostgreSQL factory with three additions,
 all sharing one set of data keys: the mapper seals personal data (infra/personal_data_mapper),
 the events' recorder destroys keys in the transaction of an erasure event (`KeyShredder`),
-and both recorders let the keys check for erasures by other processes after each read.
+and both recorders let the keys check for erasures by other processes after each read. Its
+pool's pre-ping pings only a connection whose socket has something to say
+(`infra.database.quiet_or_ping`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class MentoringStoreFactory(PostgresFactory):
         """The library has no settings for libpq's connect timeout, for how long its pool
         keeps retrying a lost connection, nor for how it pre-pings; all three are set on the
         pool before it opens, as `infra.database` sets them on the read side's pools (the
-        pre-ping through psycopg_pool's private `_check`, the only way in)."""
+        pre-ping through psycopg_pool's private `_check`, the only way in; it pings only a
+        connection whose socket has something to say, see `infra.database.quiet_or_ping`)."""
         super().__init__(env)
         pool = self.datastore.pool
         pool.reconnect_timeout = RECONNECT_TIMEOUT_SECONDS

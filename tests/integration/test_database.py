@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
-from infra.database import connection_pool, eventsourcing_env
+from domain.application import Mentoring
+from domain.programme import Programme
+from infra.database import connection_pool, eventsourcing_env, quiet_or_ping
 from infra.embedded import embedded_postgres_url, stop_embedded_postgres
 from infra.pg_binaries import start_with_path_binaries
 
@@ -84,3 +89,30 @@ def test_without_pgserver_initdb_and_pg_ctl_from_path_start_a_server(scratch_dir
     stop_embedded_postgres(data_dir)
     assert embedded_postgres_url(data_dir) is None
     assert not (data_dir / "postmaster.pid").exists()
+
+
+def test_a_programme_launched_after_the_server_dropped_every_connection_is_stored(
+    database_url: str,
+) -> None:
+    """The event store's pool pings a connection only when its socket says the server spoke or
+    hung up, as a restart does; a dropped connection is replaced before a command uses it
+    (launching reads nothing first, so no read's retry has cleared the pool). One connection:
+    psycopg_pool waits longer after each failed check (1 s, 2 s, 4 s…)."""
+    mentoring = Mentoring(env={**eventsourcing_env(database_url), "POSTGRES_POOL_SIZE": "1"})
+    pool: Any = mentoring.recorder.datastore.pool  # type: ignore[attr-defined]
+    assert pool._check is quiet_or_ping
+    programme = mentoring.launch_programme("Guild", date(2026, 1, 1), actor="ann").id
+    mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="ann")
+
+    others = ("FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid()")
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        dropped = admin.execute(f"SELECT count(pg_terminate_backend(pid)) {others}").fetchone()
+        assert dropped is not None and dropped[0] >= 1
+        while admin.execute(f"SELECT count(*) {others}").fetchone() != (0,):
+            time.sleep(0.01)  # terminating is asynchronous: until every backend is gone
+
+    launched = mentoring.launch_programme("Chapter", date(2026, 2, 1), actor="ann")
+    assert mentoring.get(Programme, launched.id).name == "Chapter"
+    assert mentoring.get(Programme, programme).participants["mentor"] == {"mia": "Mia"}
+    mentoring.close()
