@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
@@ -26,7 +27,8 @@ from eventsourcing.persistence import (
     Recording,
 )
 
-from domain.errors import Conflict, NotFound, StaleVersion
+from domain.command_queue import CommandQueues, Waiting
+from domain.errors import Conflict, DomainError, NotFound, StaleVersion
 from domain.history import FeedEvent, RecordedEvent, StreamReader, event_feed
 from domain.journey import Journey
 from domain.membership import JourneyMembership, MembershipCache
@@ -97,6 +99,7 @@ class Mentoring(Application[UUID]):
         super().__init__(env)
         self.today = today
         self._turns = [threading.RLock() for _ in range(TURN_STRIPES)]
+        self._queues = CommandQueues()
         on_keys_destroyed = getattr(self.mapper, "on_keys_destroyed", None)
         if on_keys_destroyed is not None:
             on_keys_destroyed(self._forget_cached_aggregates)
@@ -390,7 +393,24 @@ class Mentoring(Application[UUID]):
         Without an expected version, losing a race to another writer means trying again on
         the fresh state, so concurrent writers never lose each other's events; with one, the
         caller asked for exactly that version and is told it is stale.
+
+        Commands of this process waiting for the same aggregate are decided one after the
+        other and stored in one transaction (domain/command_queue.py); one whose caller set a
+        store context (an idempotency key, recorded with exactly its own events) goes alone.
         """
+        if store_context.get():
+            return self._change_alone(kind, aggregate_id, expected_version, command)
+        waiting = Waiting(expected_version, command)
+        self._queues.perform(aggregate_id, waiting,
+                             partial(self._store_together, kind, aggregate_id))
+        if waiting.error is not None:
+            raise waiting.error
+        return cast(Saved, waiting.saved)
+
+    def _change_alone(
+        self, kind: type[A], aggregate_id: UUID, expected_version: int | None,
+        command: Callable[[A], Mapping[str, UUID] | None],
+    ) -> Saved:
         for _ in range(MAX_ATTEMPTS):
             with self._turn(aggregate_id):
                 aggregate = self.get(kind, aggregate_id)
@@ -410,6 +430,69 @@ class Mentoring(Application[UUID]):
                 self._remember(aggregate)
                 return self._saved(aggregate, recordings, created)
         raise Conflict("too many concurrent changes; try again")
+
+    def _store_together(self, kind: type[A], aggregate_id: UUID, batch: list[Waiting]) -> None:
+        """Decides each queued command in turn on one state and stores all their events in one
+        transaction, settling each command with its own answer or error.
+
+        A command refused by a rule triggered nothing (rules are checked before events), so
+        the others go on; one that failed after triggering events spoils the state, which is
+        then decided afresh without it. Losing the race to another process means deciding
+        all again on the fresh state, as a command alone would.
+        """
+        open_ = list(batch)
+        for _ in range(MAX_ATTEMPTS):
+            if not open_:
+                return
+            with self._turn(aggregate_id):
+                try:
+                    aggregate = self.get(kind, aggregate_id)
+                except DomainError as error:
+                    for waiting in open_:
+                        waiting.error = error
+                    return
+                decided: list[tuple[Waiting, dict[str, UUID], int]] = []
+                spoiled = False
+                for waiting in open_:
+                    if waiting.expected_version not in (None, aggregate.version):
+                        waiting.error = StaleVersion(
+                            f"expected version {waiting.expected_version}, but it is at "
+                            f"{aggregate.version}")
+                        continue
+                    before = len(aggregate.pending_events)
+                    try:
+                        created = dict(waiting.command(aggregate) or {})
+                    except Exception as error:
+                        waiting.error = error
+                        if len(aggregate.pending_events) != before:
+                            spoiled = True
+                            break
+                        continue
+                    decided.append((waiting, created, len(aggregate.pending_events)))
+                if spoiled:
+                    open_ = [w for w in open_ if not w.settled]
+                    continue
+                if not decided:
+                    return
+                try:
+                    recordings = self.save(aggregate)
+                except IntegrityError:
+                    for waiting, _, _ in decided:
+                        if waiting.expected_version is not None:
+                            waiting.error = StaleVersion(
+                                f"version {waiting.expected_version} was changed by another "
+                                "writer")
+                    open_ = [w for w, _, _ in decided if not w.settled]
+                    continue
+                self._remember(aggregate)
+                for waiting, created, stored in decided:
+                    last = recordings[stored - 1]
+                    waiting.saved = Saved(aggregate.id, last.domain_event.originator_version,
+                                          last.notification.id, created)
+                return
+        for waiting in open_:
+            if not waiting.settled:
+                waiting.error = Conflict("too many concurrent changes; try again")
 
     def _turn(self, aggregate_id: UUID) -> threading.RLock:
         return self._turns[hash(aggregate_id) % TURN_STRIPES]

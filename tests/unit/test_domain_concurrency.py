@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 from eventsourcing.application import project_aggregate
 
 from domain.application import Mentoring
-from domain.errors import Conflict, NotFound, StaleVersion
+from domain.errors import Conflict, NotFound, RuleBroken, StaleVersion
 from domain.journey import Journey
 from domain.programme import Programme
 from domain.realignment import PlanTask
@@ -189,3 +191,75 @@ def test_a_snapshot_falling_inside_a_review_holds_the_review_s_changes_up_to_it(
     assert vars(at_50) == vars(_replayed_without_snapshots(story.app, story.journey_id, 50))
     assert [task.title for task in at_50.tasks.values()] == ["task 0", "task 1"]
     assert len(story.journey().tasks) == 6
+
+
+class ReadOnCue(Mentoring):
+    """Each read of the latest state waits for a cue, so the test decides when a command
+    that leads goes on: meanwhile others queue behind it."""
+
+    def __init__(self) -> None:
+        super().__init__(today=lambda: TODAY)
+        self.cue: threading.Event | None = None
+
+    def get(self, kind: Any, aggregate_id: UUID, version: int | None = None) -> Any:
+        if self.cue is not None and version is None:
+            self.cue.wait()
+        return super().get(kind, aggregate_id, version)
+
+
+def test_commands_that_wait_for_one_journey_are_stored_together_each_with_its_answer() -> None:
+    """Bo's KPI leads, its read held back; meanwhile two tasks, an untitled task and a meeting
+    at a version long gone queue behind it. They are decided in turn on the state the KPI left
+    and stored in one insert: each valid one at its own version, the others refused alone."""
+    app = ReadOnCue()
+    story = a_journey(app=app)
+    key_result_id = story.add_key_result()
+    inserts: list[int] = []
+    insert_events = app.recorder.insert_events
+
+    def counted(stored: Any, **context: Any) -> Any:
+        inserts.append(len(stored))
+        return insert_events(stored, **context)
+
+    app.recorder.insert_events = counted  # type: ignore[method-assign]
+    app.cue = threading.Event()
+    answers: dict[str, Any] = {}
+
+    def send(name: str, command: Callable[[], Any]) -> threading.Thread:
+        def run() -> None:
+            try:
+                answers[name] = command()
+            except Exception as error:
+                answers[name] = error
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    journey_id = story.journey_id
+    threads = [send("kpi", lambda: app.log_kpi(journey_id, key_result_id, 1, TODAY,
+                                               actor=MENTEE))]
+    while not app._queues._leaders:
+        time.sleep(0.001)
+    for name, command in (
+            ("talk", lambda: app.plan_task(journey_id, "Write the talk", actor=MENTEE)),
+            ("untitled", lambda: app.plan_task(journey_id, " ", actor=MENTEE)),
+            ("stale meeting", lambda: app.hold_meeting(journey_id, TODAY, actor=MENTOR,
+                                                       expected_version=3)),
+            ("rehearsal", lambda: app.plan_task(journey_id, "Rehearse", actor=MENTOR))):
+        threads.append(send(name, command))
+        while len(app._queues._queues.get(journey_id, [])) < len(threads) - 1:
+            time.sleep(0.001)  # queued in this order
+    app.cue.set()
+    for thread in threads:
+        thread.join()
+
+    kpi, talk, rehearsal = answers["kpi"], answers["talk"], answers["rehearsal"]
+    assert (kpi.version, talk.version, rehearsal.version) == (4, 5, 6)
+    assert (talk.position, rehearsal.position) == (kpi.position + 1, kpi.position + 2)
+    assert set(talk.created) == set(rehearsal.created) == {"task_id"}
+    assert isinstance(answers["untitled"], RuleBroken)
+    assert isinstance(answers["stale meeting"], StaleVersion)
+    assert inserts == [1, 2]
+    assert [type(e).__name__ for e in story.events()][3:] == [
+        "KpiLogged", "TaskPlanned", "TaskPlanned"]
+    assert story.journey().tasks[str(rehearsal.created["task_id"])].title == "Rehearse"
