@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck bench clean-var fuzz fuzz-domain drill
+.PHONY: run serve test lint typecheck bench clean-var fuzz fuzz-domain drill
 
 $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,13 @@ $(INSTALLED): pyproject.toml
 
 run: $(INSTALLED)
 	$(VENV)/bin/python scripts/run_dev.py
+
+# Production serving (README "Running in production"): gunicorn with api/gunicorn_conf.py and
+# the projector, on the PostgreSQL that DATABASE_URL names. SERVE_ARGS=--standby adds a
+# hot-standby projector.
+SERVE_ARGS ?=
+serve: $(INSTALLED)
+	$(VENV)/bin/python scripts/serve.py $(SERVE_ARGS)
 
 test: $(INSTALLED)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -43,12 +50,20 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy domain projections api infra scripts
 
-# Every scripts/bench_*.py, each printing `metric: <name> value= baseline= ratio= target= ok|short`
-# lines; all run even if one falls short, and the target fails if any did.
+# Every scripts/bench_*.py, each on a fresh scratch database, printing
+# `metric: <name> value= baseline= ratio= target= ok|short` lines; all run even if one falls
+# short, then bench/results.json and bench/results.png are written; the target fails if any
+# metric fell short. The HTTP benchmarks drive load with wrk (Debian package `wrk`).
+BENCH_DIR := bench
 bench: $(INSTALLED)
-	@status=0; for script in scripts/bench_*.py; do \
-	  echo "== $$script"; $(VENV)/bin/python $$script || status=1; \
-	done; exit $$status
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs wrk: sudo apt-get install wrk"; exit 1; }
+	@mkdir -p $(BENCH_DIR); rm -f $(BENCH_DIR)/results.jsonl; status=0; started=$$(date +%s); \
+	for script in scripts/bench_*.py; do \
+	  echo "== $$script"; BENCH_RESULTS=$(BENCH_DIR)/results.jsonl $(VENV)/bin/python $$script || status=1; \
+	done; \
+	$(VENV)/bin/python scripts/report_bench.py $(BENCH_DIR)/results.jsonl || status=1; \
+	echo "make bench took $$(( $$(date +%s) - started )) s"; exit $$status
 
 # Stops the embedded server first: deleting the files of a running server leaves it orphaned.
 clean-var:

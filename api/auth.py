@@ -9,11 +9,11 @@ HS/RS confusion (a public key used as an HMAC secret) impossible.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -25,7 +25,7 @@ from infra.settings import Settings
 ROLES = ("admin", "mentor", "mentee", "auditor", "analyst")
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
-VERIFIED_TOKENS = 10_000
+VERIFIED_TOKENS = 4096  # per worker process: a few hundred bytes each
 REQUIRED_CLAIMS = ("exp", "sub")
 CLAIM_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, "the token has expired"),
@@ -60,14 +60,24 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature, issuer, audience and claims have been checked: only the
+    times remain to check on each use."""
+
+    caller: Caller
+    expires_at: int
+    valid_from: int | None
+
+
 class TokenVerifier:
     """Turns an `Authorization` header into a `Caller`, or says what is wrong with it.
 
-    A client sends the same token with every request, and verifying it (parsing, a signature,
-    the claims) cost more than many a request's own work; so a token that verified is
-    remembered, by its whole text, with its caller until it expires (`exp` plus the leeway,
-    the moment verifying it again would refuse it: nothing else about a token that verified
-    can change, as the keys are read once).
+    A client sends the same token with every request until it expires, and checking one costs
+    more than the rest of a cached read (base64, JSON, HMAC or RSA, claims). What a token says
+    never changes and the keys are read once, so a token verified once is remembered (the
+    last VERIFIED_TOKENS of them, never a refused one); its times are checked again on every
+    use, exactly as PyJWT checks them, so an expired token is refused the moment it expires.
     """
 
     def __init__(self, algorithm: str, keys: dict[str | None, Any], *,
@@ -78,22 +88,21 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self._clock = clock
-        self._verified: dict[str, tuple[Caller, float]] = {}  # token → caller, valid until
-        self._lock = threading.Lock()
+        self._verified = lru_cache(maxsize=VERIFIED_TOKENS)(self._verify)
 
     @classmethod
     def from_settings(cls, settings: Settings, secret: str) -> TokenVerifier:
         """Reads the configured keys once, so a missing or wrong key file stops the start."""
-        options: dict[str, Any] = {"issuer": settings.jwt_issuer,
-                                   "audience": settings.jwt_audience}
+        issuer, audience = settings.jwt_issuer, settings.jwt_audience
         if settings.jwt_public_key_file:
             key = load_pem_public_key(settings.jwt_public_key_file.read_bytes())
             if not isinstance(key, RSAPublicKey):
                 raise ValueError(f"{settings.jwt_public_key_file} is not an RSA public key")
-            return cls("RS256", {None: key}, **options)
+            return cls("RS256", {None: key}, issuer=issuer, audience=audience)
         if settings.jwt_jwks_file:
-            return cls("RS256", _jwks_keys(settings.jwt_jwks_file.read_text("utf-8")), **options)
-        return cls(ALGORITHM, {None: secret}, **options)
+            keys = _jwks_keys(settings.jwt_jwks_file.read_text("utf-8"))
+            return cls("RS256", keys, issuer=issuer, audience=audience)
+        return cls(ALGORITHM, {None: secret}, issuer=issuer, audience=audience)
 
     def caller(self, authorization: str | None) -> Caller:
         if not authorization:
@@ -102,23 +111,24 @@ class TokenVerifier:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
-        known = self._verified.get(token)
-        if known is not None and self._clock() < known[1]:
-            return known[0]
+        verified = self._verified(token)
+        now = self._clock()
+        if verified.expires_at <= now - LEEWAY_SECONDS:
+            raise AuthenticationFailed("the token has expired")
+        if verified.valid_from is not None and verified.valid_from > now + LEEWAY_SECONDS:
+            raise AuthenticationFailed("the token is not valid yet (iat or nbf in the future)")
+        return verified.caller
+
+    def _verify(self, token: str) -> _Verified:
         claims = self._claims(token)
         roles = claims.get("roles", [])
         programmes = claims.get("programmes", [])
         if not isinstance(claims["sub"], str) or not _strings(roles) or not _strings(programmes):
             raise AuthenticationFailed("the token's sub, roles or programmes claim is malformed")
-        caller = Caller(claims["sub"], tuple(roles), tuple(programmes))
-        self._remember(token, caller, float(claims["exp"]) + LEEWAY_SECONDS)
-        return caller
-
-    def _remember(self, token: str, caller: Caller, valid_until: float) -> None:
-        with self._lock:
-            if len(self._verified) >= VERIFIED_TOKENS:
-                self._verified.clear()  # rare: as many live tokens as that in one process
-            self._verified[token] = (caller, valid_until)
+        # PyJWT has checked these are integers (int() of the claim, as here)
+        starts = [int(claims[name]) for name in ("iat", "nbf") if name in claims]
+        return _Verified(Caller(claims["sub"], tuple(roles), tuple(programmes)),
+                         int(claims["exp"]), max(starts) if starts else None)
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
 from projections.runner import Projector
+from projections.tracking_listener import TrackingListener
 
 
 @dataclass
@@ -37,10 +38,18 @@ class Services:
     jwt_secret: str
     mentoring: Mentoring
     read_pool: ConnectionPool[Any]
+    # Autocommit: for reads answered by one statement (the progress view), one round trip each
+    query_pool: ConnectionPool[Any]
     today: Callable[[], date]
     tokens: TokenVerifier
     idempotency: IdempotencyRecords
     event_chain: EventChain
+    # Built here, listening only once a read waits for `min_position` (in the worker process).
+    tracking_listener: TrackingListener = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tracking_listener = TrackingListener(
+            self.database_url, recheck_seconds=self.settings.read_recheck_seconds)
 
     def projector(self) -> Projector:
         return Projector(
@@ -50,6 +59,8 @@ class Services:
         )
 
     def close(self) -> None:
+        self.tracking_listener.close()
+        self.query_pool.close()
         self.read_pool.close()
         self.mentoring.close()
 
@@ -60,12 +71,23 @@ def bootstrap(settings: Settings, *, today: Callable[[], date] = date.today) -> 
     tokens = TokenVerifier.from_settings(settings, secret)
     with schema_lock(url):
         mentoring = Mentoring(env=eventsourcing_env(url), today=today)
-        event_chain = install_event_chain(mentoring)
-        idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
-        cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
-        services = Services(settings, url, secret, mentoring, connection_pool(url), today,
-                            tokens, idempotency, event_chain)
-        services.projector().create_tables()
+        pools: list[ConnectionPool[Any]] = []
+        try:
+            event_chain = install_event_chain(mentoring)
+            idempotency = IdempotencyRecords(timedelta(hours=settings.idempotency_ttl_hours))
+            cast(JourneyRecorder, mentoring.recorder).add_participant(idempotency)
+            pools.append(read_pool := connection_pool(url))
+            pools.append(query_pool := connection_pool(url, autocommit=True))
+            services = Services(settings, url, secret, mentoring, read_pool, query_pool, today,
+                                tokens, idempotency, event_chain)
+            services.projector().create_tables()
+        except BaseException:
+            # The database went away half-way (the next request tries again): leave no
+            # pools reconnecting in the background behind the failed attempt.
+            for pool in pools:
+                pool.close()
+            mentoring.close()
+            raise
     return services
 
 

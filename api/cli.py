@@ -21,9 +21,11 @@ from api.auth import ROLES, mint_token
 from api.erasure_cli import people_cli
 from api.health import projection_report
 from api.journeys_cli import journeys_cli
+from infra.database import DATABASE_UNAVAILABLE
 from infra.secrets import jwt_secret
 from infra.settings import Settings
 from projections.batches import collect_garbage_rarely
+from projections.runner import Outage
 from projections.tracking import Tracking
 
 projections_cli = AppGroup("projections", help="Run and inspect the read-model projector.")
@@ -61,11 +63,29 @@ def run_projections() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    projector = _services().projector()
+    services = _services_once_reachable(stop)
+    if services is None:
+        return
+    projector = services.projector()
     collect_garbage_rarely()
     click.echo("projector running; Ctrl-C stops it", err=True)
     projector.run_forever(stop)
     click.echo("projector stopped", err=True)
+
+
+def _services_once_reachable(stop: threading.Event) -> Any:
+    """A projector started while the database is down waits for it instead of exiting, as
+    it does when the database goes away later (`Projector.run_forever`)."""
+    outage = Outage()
+    while not stop.is_set():
+        try:
+            services = _services()
+        except DATABASE_UNAVAILABLE as error:
+            stop.wait(outage.retry_after(error))
+            continue
+        outage.over()
+        return services
+    return None
 
 
 @projections_cli.command("rebuild", help="Rebuild projections (all, or those named) from the "

@@ -1,7 +1,7 @@
 """The contract's common parts, written once for every operation of the OpenAPI document:
 the problem answers each operation can give, the headers it takes (Idempotency-Key,
-If-Match) and gives (ETag, Location), and bounds apispec would document wrongly. The
-schemathesis run checks every answer against them.
+If-Match, If-None-Match where it may answer 304) and gives (ETag, Location), and bounds
+apispec would document wrongly. The schemathesis run checks every answer against them.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def register_problems(spec: APISpec) -> None:
         spec.components.response(f"Problem{status}", {
             "description": f"{HTTPStatus(status).phrase}: {when}",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": {"Retry-After": RETRY_AFTER}} if status == 503 else {}),
         })
 
 
@@ -84,6 +85,8 @@ class StandardResponses(BasePlugin):
             parameters.append(IDEMPOTENCY_KEY)
         if has_body and on_existing:
             parameters.append(IF_MATCH)
+        if "304" in responses:
+            parameters.append(IF_NONE_MATCH)
         for status, response in responses.items():
             if not isinstance(response, dict):
                 continue
@@ -101,12 +104,25 @@ IDEMPOTENCY_KEY = {
     "description": "perform this POST at most once; a retry with the same key and request gets "
                    "the first answer again"}
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
-            "schema": {"type": "string", "pattern": '^(W/)?"[0-9]+"$'},
-            "description": 'apply only at this version, e.g. "3" (else 412)'}
+            "schema": {"type": "string", "pattern": '^(W/)?"[0-9]{1,18}'
+                                                    '([.][0-9]{4}-[0-9]{2}-[0-9]{2}[.][0-9a-f]{8})?"$'},
+            "description": 'apply only at this version, e.g. "3" (else 412); the ETag of the '
+                           'progress view, e.g. "3.2026-11-27.5d41402a", names its version too'}
 ETAG = {"required": True, "schema": {"type": "string"},
         "description": 'the new version, e.g. "4"'}
+VIEW_ETAG = {"required": True, "schema": {"type": "string"},
+             "description": 'the journey\'s version, the day health and overdue tasks are '
+                            'computed for, and the build of the view, e.g. '
+                            '"4.2026-11-27.5d41402a"'}
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False,
+                 "schema": {"type": "string"},
+                 "description": "the ETag of a copy held (or several, or *): answered 304 "
+                                "without a body while it is current"}
 LOCATION = {"required": True, "schema": {"type": "string"},
             "description": "where to read what changed"}
+RETRY_AFTER = {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+               "description": "seconds to wait before sending the request again (with the "
+                              "same Idempotency-Key for a command)"}
 PAGINATION = {"schema": {"type": "string"},
               "description": "JSON: total, total_pages, first_page, last_page, page, "
                              "previous_page, next_page"}

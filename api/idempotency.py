@@ -19,9 +19,10 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request, url_for
 
 from api.http import services
-from api.problems import from_domain_error, problem
+from api.problems import from_database_unavailable, from_domain_error, problem
 from domain.application import store_context
 from domain.errors import Conflict, DomainError, StaleVersion
+from infra.database import DATABASE_UNAVAILABLE
 from infra.idempotency import AlreadyPerformed, Answer, IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -119,7 +120,10 @@ def _replay(answer: Answer) -> Response:
 
 
 def _answer_of_the_winner(error: AlreadyPerformed) -> Response:
-    answer = _first_request(error.caller, error.key)
+    try:
+        answer = _first_request(error.caller, error.key)
+    except DATABASE_UNAVAILABLE as unavailable:  # an error handler must not raise: a 500
+        return from_database_unavailable(unavailable)
     if answer is None:  # the winner's record expired in the meantime: vanishingly rare
         return from_domain_error(Conflict("a request with this Idempotency-Key is in flight"))
     return answer
@@ -130,7 +134,10 @@ def _unless_performed(error: DomainError) -> Response:
     winner's answer is the right one, not a 409 or 412."""
     key = g.get("idempotency_key")
     if key is not None:
-        answer = _first_request(g.caller.person_id, key)
+        try:
+            answer = _first_request(g.caller.person_id, key)
+        except DATABASE_UNAVAILABLE as unavailable:
+            return from_database_unavailable(unavailable)
         if answer is not None:
             return answer
     return from_domain_error(error)

@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotFound, RuleBroken, StaleVersion
+from infra.database import DATABASE_UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 DOMAIN_STATUSES: dict[type[DomainError], tuple[int, str]] = {
@@ -19,6 +20,8 @@ DOMAIN_STATUSES: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "urn:problem:not-found"),
     StaleVersion: (412, "urn:problem:stale-version"),
 }
+DATABASE_UNAVAILABLE_TYPE = "urn:problem:database-unavailable"
+RETRY_AFTER_SECONDS = 1
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +59,19 @@ def from_domain_error(error: DomainError) -> Response:
     return problem(status, error.message, type_=type_, errors=errors)
 
 
+def from_database_unavailable(error: Exception) -> Response:
+    """The database is down or the connection dropped: the client may try again shortly.
+
+    A command cut off at its commit may have been stored or not; retried with the same
+    Idempotency-Key it is performed at most once, so the detail says so.
+    """
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
+    return problem(503, "the database is unavailable; retry shortly (a command sent again "
+                        "with the same Idempotency-Key is performed at most once)",
+                   type_=DATABASE_UNAVAILABLE_TYPE,
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def from_unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
     return problem(500, "the server failed to handle this request; it has been logged")
@@ -64,6 +80,8 @@ def from_unexpected_error(error: Exception) -> Response:
 def register_problem_handlers(app: Flask) -> None:
     for error_class in DOMAIN_STATUSES:
         app.register_error_handler(error_class, from_domain_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, from_database_unavailable)
     app.register_error_handler(Exception, from_unexpected_error)
 
 

@@ -48,6 +48,12 @@ class JsonLimitsParser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonLimitsParser()
 
+    def arguments(self, schema: type[ma.Schema] | ma.Schema, **kwargs: Any) -> Any:
+        """Given a class, webargs builds a schema for every request (binding its fields
+        again, and our validators with them); one instance per route does the same work
+        once. Loading keeps no state on the schema, so threads may share it."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
 
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)

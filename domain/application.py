@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -12,8 +13,19 @@ from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    Recording,
+)
 
 from domain.command_queue import CommandQueues, Waiting
 from domain.errors import Conflict, DomainError, NotFound, StaleVersion
@@ -28,6 +40,7 @@ A = TypeVar("A", Journey, Programme)
 MAX_ATTEMPTS = 10
 CACHED_AGGREGATES = 1000
 TURN_STRIPES = 64
+logger = logging.getLogger(__name__)
 
 #: Context for the event store's transaction participants, set by a caller around a command:
 #: `save` passes it on with the events, so what a participant records from it commits in the
@@ -303,6 +316,15 @@ class Mentoring(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Saves as the library does, handing the store the caller's `store_context` too."""
         return super().save(*objs, **{**store_context.get(), **kwargs})
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots are taken after the command's events have committed: one lost to the
+        database going away only makes later loads replay a few more events, and must not
+        turn a stored command into an error its client would retry."""
+        try:
+            super()._take_snapshots(processing_event)
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("snapshot not taken, the database is unavailable: %s", error)
 
     # Reading aggregates and history
 

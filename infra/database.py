@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import eventsourcing.persistence
+import psycopg
 from psycopg import Connection, connect
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
@@ -24,6 +26,24 @@ from infra.settings import Settings
 EMBEDDED_DATA_DIR_NAME = "postgres"
 LOCK_TIMEOUT_SECONDS = 5
 EVENT_STORE_POOL_SIZE = 5
+# While the server is unreachable a request must fail fast (503), never hang: a new connection
+# gives up after CONNECT_TIMEOUT_SECONDS, and a request waits at most POOL_TIMEOUT_SECONDS for
+# a pooled one. A pool retries a lost connection with a backoff that doubles, and gives up after
+# RECONNECT_TIMEOUT_SECONDS (the next request starts a fresh attempt), so once the server is
+# back a pool reconnects within seconds however long the outage was.
+CONNECT_TIMEOUT_SECONDS = 2
+POOL_TIMEOUT_SECONDS = 2
+RECONNECT_TIMEOUT_SECONDS = 5.0
+
+# What a lost or unreachable server raises: psycopg's own errors (the pools' PoolTimeout and
+# PoolClosed among them) and the `eventsourcing` persistence errors that wrap them. Anything
+# that meets one may try again later: the server, not the request, is at fault.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -39,7 +59,8 @@ def eventsourcing_env(url: str) -> dict[str, str]:
 
     Database functions stay off: with them the library can lose tracking records and skip
     notifications. The lock timeout makes a writer stuck behind another fail loudly instead of
-    hanging a request.
+    hanging a request; the library's "connect timeout" is how long a request waits for a
+    pooled connection, and pre-ping drops the connections a server restart has closed.
     """
     params = conninfo_to_dict(url)
     return {
@@ -54,6 +75,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
         "POSTGRES_POOL_SIZE": str(EVENT_STORE_POOL_SIZE),
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": str(POOL_TIMEOUT_SECONDS),
     }
 
 
@@ -64,7 +86,7 @@ SCHEMA_LOCK_KEY = 7_305_000  # advisory lock key, arbitrary but fixed
 def schema_lock(url: str) -> Iterator[None]:
     """Serialises creating tables across processes: the API and the projector start together
     on a new database, and concurrent `CREATE TABLE IF NOT EXISTS` can collide."""
-    with connect(url, autocommit=True) as connection:
+    with connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
             yield
@@ -73,19 +95,55 @@ def schema_lock(url: str) -> Iterator[None]:
 
 
 def connection_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10
+    url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = POOL_TIMEOUT_SECONDS,
+    autocommit: bool = False,
 ) -> ConnectionPool[Connection[DictRow]]:
     """Connections return rows as dicts, and stay transactional (autocommit off) so that a
-    projection's batch and its tracking position commit together. The caller closes the pool.
+    projection's batch and its tracking position commit together. A pool for reads that are a
+    single statement may use autocommit: each statement is then its own snapshot, and no
+    BEGIN or COMMIT travels to the server. The caller closes the pool.
+
+    Each connection is checked as it is handed out (see `PrePing`); `timeout` bounds the wait
+    for one.
     """
-    return ConnectionPool(
+    pre_ping = PrePing()
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         url,
         connection_class=Connection[DictRow],
-        kwargs={"row_factory": dict_row, "autocommit": False},
+        kwargs={"row_factory": dict_row, "autocommit": autocommit,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS},
         min_size=min_size,
         max_size=max_size,
-        open=True,
+        timeout=timeout,
+        check=pre_ping,
+        reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
+        open=False,
     )
+    pre_ping.pool = pool
+    pool.open(wait=False)
+    return pool
+
+
+class PrePing:
+    """Checks a pooled connection as it is handed out, so one that a server restart closed is
+    replaced instead of failing the request that got it.
+
+    One closed connection means the server went away and every idle one is closed too: then
+    all of them are checked and replaced at once. psycopg_pool alone would try them one by one
+    with a growing pause between tries, and the first request after a restart would time out.
+    A connection whose socket is quiet is lent without a round trip (`quiet_or_ping`).
+    """
+
+    def __init__(self) -> None:
+        self.pool: ConnectionPool[Any] | None = None
+
+    def __call__(self, connection: Connection[Any]) -> None:
+        try:
+            quiet_or_ping(connection)
+        except Exception:
+            if self.pool is not None:
+                self.pool.check()
+            raise
 
 
 def quiet_or_ping(connection: Connection[Any]) -> None:

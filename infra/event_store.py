@@ -1,6 +1,11 @@
 """The event store's recorders, with two extension points: records written in the events'
 own transaction, and listeners told after every read.
 
+The library retries every read and its own inserts up to ten times, each try waiting for a
+pooled connection: while the database is down a request would hang for tens of seconds. Here
+each is tried once, so the request fails at once (the API answers 503 and the client retries),
+and an insert whose outcome is unknown is never repeated behind the caller's back.
+
 The hash chain, the timestamp index and idempotency records must never disagree with the
 events they describe, so each is a `TransactionParticipant` that writes inside the same
 transaction as the insert: both commit, or neither does. Read listeners let what decoding
@@ -33,6 +38,11 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 _Read = TypeVar("_Read", bound=Sequence[Any])
+
+
+def once(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The library's method without its retry decorator (which keeps it as `__wrapped__`)."""
+    return getattr(method, "__wrapped__", method)
 
 
 class TransactionParticipant(Protocol):
@@ -81,7 +91,7 @@ class ReadListening(PostgresAggregateRecorder):
         self.read_listeners.append(listener)
 
     def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
-        return self._read(super().select_events(*args, **kwargs))
+        return self._read(once(PostgresAggregateRecorder.select_events)(self, *args, **kwargs))
 
     def _read(self, found: _Read) -> _Read:
         """Nothing read, nothing to decode: most journeys have no snapshot to look at."""
@@ -93,6 +103,12 @@ class ReadListening(PostgresAggregateRecorder):
 
 class SnapshotRecorder(ReadListening):
     """The snapshot store's recorder: snapshots are decoded with the same cached keys."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        result: Sequence[int] | None = once(PostgresAggregateRecorder.insert_events)(
+            self, stored_events, **kwargs)
+        return result
 
 
 class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
@@ -146,7 +162,12 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
         return positions
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
-        return self._read(super().select_notifications(*args, **kwargs))
+        return self._read(once(PostgresApplicationRecorder.select_notifications)(
+            self, *args, **kwargs))
+
+    def max_notification_id(self) -> int | None:
+        result: int | None = once(PostgresApplicationRecorder.max_notification_id)(self)
+        return result
 
     def select_stream(
         self, originator_id: UUID, *, after_version: int = 0, limit: int = 1000

@@ -2,7 +2,9 @@
 
 Domain events keep plain `str`; only their stored form holds sealed text, and only in the
 fields `domain.personal_data` names — a journey's free text under the journey's key, a display
-name under its person's key, and the same texts inside snapshots. Everything else (ids,
+name under its person's key, and the same texts inside snapshots (a journey snapshot seals
+all its texts together, in one bundle: a snapshot of a long journey holds thousands of texts,
+and opening them one by one made reading a past state slow). Everything else (ids,
 numbers, dates, statuses) is stored as it is, so the store stays useful after an erasure, and
 each event is sealed once, when it is first stored: its stored bytes never change afterwards,
 which is what a hash chain over them needs.
@@ -14,6 +16,7 @@ raises `TamperedText`.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
@@ -27,9 +30,17 @@ from domain.personal_data import ERASED, JOURNEY_TEXT, PERSON_TEXT, PLAN_TEXT
 from domain.programme import Programme
 from domain.transcodings import mentoring_transcoder
 from infra.data_keys import DataKeys, MemoryDataKeys, journey_owner, person_owner
-from infra.sealed_text import DataKey, is_sealed, seal, sealing_key_id, unseal
+from infra.sealed_text import (
+    DataKey,
+    TamperedText,
+    is_sealed,
+    seal,
+    sealing_key_id,
+    unseal,
+)
 
 Transform = Callable[[str, str], str]  # (owner, text) -> text
+SNAPSHOT_TEXTS = "sealed_texts"
 
 
 class PersonalDataMapper(Mapper[UUID]):
@@ -43,7 +54,9 @@ class PersonalDataMapper(Mapper[UUID]):
         self.keys.add_destruction_listener(listener)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        state = self._with_texts(domain_event, self._seal)
+        state = (self._sealed_journey_snapshot(domain_event)
+                 if _is_journey_snapshot(domain_event)
+                 else self._with_texts(domain_event, self._seal))
         if state is None:
             return super().to_stored_event(domain_event)
         sealed = object.__new__(type(domain_event))
@@ -52,6 +65,9 @@ class PersonalDataMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
+        if _is_journey_snapshot(domain_event) and SNAPSHOT_TEXTS in vars(domain_event)["state"]:
+            self._open_journey_snapshot(domain_event)
+            return domain_event
         state = self._with_texts(domain_event, self._unseal)
         if state is not None:
             object.__setattr__(domain_event, "__dict__", state)
@@ -65,6 +81,36 @@ class PersonalDataMapper(Mapper[UUID]):
             return text  # stored before texts were sealed
         key = self.keys.key(sealing_key_id(text))
         return ERASED if key is None else unseal(text, key, owner)
+
+    def _sealed_journey_snapshot(self, snapshot: Any) -> dict[str, Any]:
+        """The snapshot's attributes with every text of the journey's state moved, in the
+        order `_plan_texts` visits them, into one bundle sealed under the journey's key."""
+        owner = journey_owner(snapshot.originator_id)
+        texts: list[str] = []
+
+        def collect(owner: str, text: str) -> str:
+            texts.append(text)
+            return ""
+
+        state = {name: _plan_texts(value, owner, collect) for name, value in snapshot.state.items()}
+        state[SNAPSHOT_TEXTS] = seal(json.dumps(texts), self.keys.key_for(owner), owner)
+        return {**vars(snapshot), "state": state}
+
+    def _open_journey_snapshot(self, snapshot: Any) -> None:
+        """Puts the bundle's texts back where they were taken from (all `[erased]` once the
+        journey's key is gone), in the freshly decoded state itself."""
+        owner = journey_owner(snapshot.originator_id)
+        token = snapshot.state.pop(SNAPSHOT_TEXTS)
+        key = self.keys.key(sealing_key_id(token))
+        texts = iter(json.loads(unseal(token, key, owner)) if key else ())
+
+        def restore(owner: str, placeholder: str) -> str:
+            return ERASED if key is None else next(texts)
+
+        for value in snapshot.state.values():
+            _fill_plan_texts(value, owner, restore)
+        if next(texts, None) is not None:
+            raise TamperedText(f"a snapshot of {owner} holds more texts than its state")
 
     def _with_texts(self, event: Any, transform: Transform) -> dict[str, Any] | None:
         """A copy of the event's attributes with each personal text transformed, or None when
@@ -118,6 +164,25 @@ def _snapshot_texts(snapshot: Any, transform: Transform) -> dict[str, Any]:
                    for person, display_name in people.items()}
             for role, people in state["participants"].items()}
     return state
+
+
+def _is_journey_snapshot(event: Any) -> bool:
+    return type(event).__name__ == "Snapshot" and issubclass(resolve_topic(event.topic),
+                                                             JourneyPlan)
+
+
+def _fill_plan_texts(value: Any, owner: str, transform: Transform) -> None:
+    """As `_plan_texts`, visiting the same texts in the same order, but in place: only for
+    state just decoded, which nothing else holds yet."""
+    if type(value) in PLAN_TEXT:
+        for name in PLAN_TEXT[type(value)]:
+            setattr(value, name, _texts(getattr(value, name), owner, transform))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _fill_plan_texts(item, owner, transform)
+    elif isinstance(value, list):
+        for item in value:
+            _fill_plan_texts(item, owner, transform)
 
 
 def _plan_texts(value: Any, owner: str, transform: Transform) -> Any:

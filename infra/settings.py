@@ -27,6 +27,10 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     idempotency_ttl_hours: float = 24.0
+    bind_host: str = "127.0.0.1"
+    web_workers: int | None = None  # gunicorn workers; None: one per CPU, plus one
+    web_threads: int = 4
+    read_recheck_seconds: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -45,6 +49,10 @@ class Settings:
         if public_key and jwks:
             raise ValueError("set JOURNEYS_JWT_PUBLIC_KEY_FILE or JOURNEYS_JWT_JWKS_FILE, not both")
         ttl = value("JOURNEYS_IDEMPOTENCY_TTL_HOURS")
+        # WEB_CONCURRENCY is the worker count's name in gunicorn's and PaaS conventions.
+        workers = value("WEB_CONCURRENCY")
+        threads = value("JOURNEYS_WEB_THREADS")
+        recheck = value("JOURNEYS_READ_RECHECK_SECONDS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
@@ -61,6 +69,11 @@ class Settings:
             jwt_audience=value("JOURNEYS_JWT_AUDIENCE"),
             idempotency_ttl_hours=(_positive("JOURNEYS_IDEMPOTENCY_TTL_HOURS", ttl) if ttl
                                    else cls.idempotency_ttl_hours),
+            bind_host=value("JOURNEYS_BIND_HOST") or cls.bind_host,
+            web_workers=_count("WEB_CONCURRENCY", workers) if workers else None,
+            web_threads=_count("JOURNEYS_WEB_THREADS", threads) if threads else cls.web_threads,
+            read_recheck_seconds=(_positive("JOURNEYS_READ_RECHECK_SECONDS", recheck) if recheck
+                                  else cls.read_recheck_seconds),
         )
 
 
@@ -72,6 +85,16 @@ def _port(raw: str) -> int:
     if not 0 < port < 65536:
         raise ValueError(f"PORT must be between 1 and 65535, got {port}")
     return port
+
+
+def _count(name: str, raw: str) -> int:
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if count < 1:
+        raise ValueError(f"{name} must be at least 1, got {count}")
+    return count
 
 
 def _poll_seconds(raw: str) -> float:

@@ -18,9 +18,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment, EnvType
 
 from infra.data_keys import KeyShredder, PostgresDataKeys, journey_owner, person_owner
-from infra.database import quiet_or_ping
+from infra.database import CONNECT_TIMEOUT_SECONDS, RECONNECT_TIMEOUT_SECONDS, PrePing
 from infra.event_store import JourneyRecorder, ReadListening, SnapshotRecorder
 from infra.personal_data_mapper import PersonalDataMapper
 
@@ -28,11 +29,21 @@ from infra.personal_data_mapper import PersonalDataMapper
 class MentoringStoreFactory(PostgresFactory):
     aggregate_recorder_class = SnapshotRecorder
 
-    def __init__(self, env: Any) -> None:
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        """The library has no settings for libpq's connect timeout, for how long its pool
+        keeps retrying a lost connection, nor for how it pre-pings; all three are set on the
+        pool before it opens, as `infra.database` sets them on the read side's pools (the
+        pre-ping through psycopg_pool's private `_check`, the only way in; it pings only a
+        connection whose socket has something to say, see `infra.database.quiet_or_ping`)."""
         super().__init__(env)
-        pool: Any = self.datastore.pool
-        if pool._check is not None:  # pre-ping asked for: psycopg_pool keeps it here
-            pool._check = quiet_or_ping
+        pool = self.datastore.pool
+        pool.reconnect_timeout = RECONNECT_TIMEOUT_SECONDS
+        if isinstance(pool.kwargs, dict):
+            pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        if pool._check is not None:  # POSTGRES_PRE_PING
+            pre_ping = PrePing()
+            pre_ping.pool = pool
+            pool._check = pre_ping
 
     @cached_property
     def data_keys(self) -> PostgresDataKeys:

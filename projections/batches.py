@@ -20,6 +20,8 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
+from infra.database import DATABASE_UNAVAILABLE
+
 logger = logging.getLogger(__name__)
 
 SMALLEST_BATCH = 100
@@ -109,6 +111,8 @@ class EventLog:
                         batch.append((id_, decode(Notification(
                             id=id_, originator_id=originator_id, originator_version=version,
                             topic=topic, state=state))))
+                    except DATABASE_UNAVAILABLE:
+                        raise  # a data key could not be read: the event is fine, try again
                     except Exception as error:
                         logger.exception("cannot decode notification %d", id_)
                         failure = (id_, f"cannot decode {topic}: {error!r}")

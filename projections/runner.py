@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
-import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from psycopg import Cursor
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
+from infra.database import DATABASE_UNAVAILABLE
 from projections import shadow, tracking
 from projections.batches import LARGEST_BATCH, REBUILD_BATCH, Batch, EventLog, Pace, Read
 from projections.rebuilds import Rebuilds
@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = LARGEST_BATCH
 SCHEMA_LOCK = 7_305_001  # advisory lock keys, arbitrary but fixed
-_TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+_TRANSIENT = DATABASE_UNAVAILABLE
+# Waiting out a lost database: the first retry soon, then twice as long each time up to this.
+RETRY_FIRST_SECONDS = 0.5
+RETRY_LONGEST_SECONDS = 5.0
 __all__ = ["LEADER_LOCK", "SCHEMA_LOCK", "Projection", "Projector"]
 Dependent = Callable[[Cursor[Any]], None]
 
@@ -58,6 +61,31 @@ class Projection(Protocol):
     def create_tables(self, cursor: Cursor[Any]) -> None: ...
 
     def process(self, cursor: Cursor[Any], batch: Batch) -> None: ...
+
+
+class Outage:
+    """How long the projector has been without its database, and how long to pause next."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.pause = RETRY_FIRST_SECONDS
+
+    def retry_after(self, error: Exception) -> float:
+        """Logs the loss once, then each retry quietly; returns the pause before the next."""
+        if self.since is None:
+            self.since = time.monotonic()
+            logger.warning("projector cannot reach the database (%s: %s); retrying",
+                           type(error).__name__, str(error).strip())
+        else:
+            logger.debug("projector still without the database: %s", error)
+        pause, self.pause = self.pause, min(self.pause * 2, RETRY_LONGEST_SECONDS)
+        return pause
+
+    def over(self) -> None:
+        if self.since is not None:
+            logger.warning("projector reached the database again after %.1f s; resuming from "
+                           "its tracking positions", time.monotonic() - self.since)
+        self.since, self.pause = None, RETRY_FIRST_SECONDS
 
 
 class Projector:
@@ -115,15 +143,25 @@ class Projector:
             read += done
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Wake on NOTIFY, poll anyway, and stand by while another projector leads."""
+        """Wake on NOTIFY, poll anyway, and stand by while another projector leads.
+
+        A lost database (a restart, a failover) is waited out, never a reason to exit:
+        reconnecting is retried with a growing pause, and the projector resumes where the
+        tracking positions it committed say; a batch whose commit was lost is simply read again.
+        """
+        outage = Outage()
+
+        def lead() -> None:
+            self.create_tables()
+            outage.over()
+
         while not stop.is_set():
             try:
                 follow_log(self._pool, self._recorder, stop, self._poll_seconds,
-                           on_lead=self.create_tables, catch_up=self.run_once)
-            except _TRANSIENT:
-                logger.warning("projector lost the database; retrying", exc_info=True)
+                           on_lead=lead, catch_up=self.run_once)
+            except _TRANSIENT as error:
                 self.rebuilds.forget()
-                stop.wait(self._poll_seconds)
+                stop.wait(outage.retry_after(error))
 
     def _states(self) -> dict[str, tracking.Tracking]:
         with self._pool.connection() as conn, conn.cursor() as cur:

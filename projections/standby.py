@@ -5,7 +5,9 @@ and a second process for the same projections waits on that lock as a hot standb
 over within a poll interval of the leader's death (the server frees the lock when the
 connection drops, even after kill -9). The leader sleeps on LISTEN for the event store's
 notifications but never longer than the poll interval, so a lost notification delays it by
-at most that much.
+at most that much. Every command's transaction sends one (the event store's insert runs
+NOTIFY, database functions or not), so an event stored while the projector was catching up
+wakes it again at once: no second look at the log is needed to find it.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def follow_log(pool: ConnectionPool[Any], recorder: ApplicationRecorder, stop: t
         channel = sql.Identifier(recorder.channel_name)  # type: ignore[attr-defined]
         listener.execute(sql.SQL("LISTEN {}").format(channel))
         while not stop.is_set():
-            if catch_up() == 0:
-                await_news(listener, stop, poll_seconds)
+            catch_up()  # until a read comes back empty: nothing more to do until news
+            await_news(listener, stop, poll_seconds)
 
 
 def _lead(listener: psycopg.Connection[Any], stop: threading.Event, poll_seconds: float) -> bool:

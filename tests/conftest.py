@@ -13,11 +13,13 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from infra.database import with_database
 
@@ -71,3 +73,21 @@ def _drop_database(admin_url: str, name: str) -> None:
         )
         force = sql.SQL(" WITH (FORCE)") if admin.info.server_version >= 130000 else sql.SQL("")
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+
+
+@contextmanager
+def database_cut_off(database_url: str) -> Iterator[None]:
+    """The test's database refuses new connections and its open ones are terminated, as a
+    restarting server does to the service, while other tests' databases are left alone."""
+    name = str(conninfo_to_dict(database_url)["dbname"])
+    admin_url = with_database(database_url, MAINTENANCE_DATABASE)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(
+            sql.Identifier(name)))
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        try:
+            yield
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(
+                sql.Identifier(name)))

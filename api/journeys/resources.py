@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g, url_for
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 
 from api.access import journey_audience
 from api.common import ReadArgs, ReasonIn, SavedOut
-from api.http import actor, answer, expected_version, mentoring, read_models, services
+from api.contract import VIEW_ETAG
+from api.etags import HeldCopies, view_tag
+from api.http import (
+    actor,
+    answer,
+    expected_version,
+    mentoring,
+    read_in_one_statement,
+    read_models,
+    services,
+)
 from api.journeys.schemas import (
     AbandonmentIn,
     CompletionIn,
@@ -23,6 +33,7 @@ from api.journeys.schemas import (
 from api.smorest import Blueprint
 from domain.errors import NotFound
 from projections import queries
+from projections.progress_document import read_progress
 
 blp = Blueprint("journeys", __name__, url_prefix="/v1/journeys",
                 description="Mentoring journeys: start, objective, end, progress")
@@ -53,13 +64,31 @@ class Journeys(MethodView):
 @blp.route("/<uuid:journey_id>")
 class Journey(MethodView):
     @blp.arguments(ReadArgs, location="query")
-    @blp.response(200, ProgressOut)
+    @blp.response(200, ProgressOut, headers={"ETag": VIEW_ETAG})
+    @blp.alt_response(304, description="Not Modified: the copy named in If-None-Match is "
+                      "still the view as of today", headers={"ETag": VIEW_ETAG})
     def get(self, args: dict[str, Any], journey_id: UUID) -> Any:
-        with read_models(args.get("min_position")) as connection:
-            progress = queries.journey_progress(connection, journey_id, services().today())
-        if progress is None:
+        """The journey's progress view (SPEC 2)
+
+        Health and overdue tasks are computed for today, so the ETag names the day as well as
+        the journey's version (and the build of the view). Send it back in If-None-Match to
+        revalidate a copy: 304 while it is current. If-Match on a command accepts it too.
+        """
+        today = services().today()
+        held = HeldCopies.parse(request.headers.get("If-None-Match"), today)
+        progress = read_in_one_statement(args.get("min_position"), lambda connection: (
+            read_progress(connection, journey_id, today, held_versions=held.versions,
+                          holds_any=held.any)))
+        if progress.version is None:
             raise NotFound(f"journey {journey_id} not found")
-        return progress, 200, {"ETag": f'"{progress["version"]}"'}
+        tag = view_tag(progress.version, today, progress.revision)
+        if held.holds(tag):  # JSON's security headers, though it has no body
+            return Response(status=304, headers={"ETag": tag}, mimetype="application/json")
+        if progress.document is None:  # a copy of this version, but from another build
+            progress = read_in_one_statement(None, lambda connection: (
+                read_progress(connection, journey_id, today)))
+            tag = view_tag(progress.version or 0, today, progress.revision)
+        return Response(progress.document, 200, {"ETag": tag}, mimetype="application/json")
 
 
 @blp.route("/<uuid:journey_id>/objective")

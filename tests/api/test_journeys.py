@@ -6,7 +6,11 @@ import uuid
 
 from werkzeug.test import TestResponse
 
+from projections.journey_progress import JourneyProgressProjection
+from projections.progress_document import view_revision
 from tests.api.conftest import ADMIN, MENTEE, MENTOR, STARTED_ON, Desk, Journey, problem, saved
+
+VIEW = view_revision(JourneyProgressProjection.version)  # the build of the progress view
 
 
 def test_starting_a_journey_answers_201_and_the_view_shows_it_once_projected(
@@ -23,7 +27,7 @@ def test_starting_a_journey_answers_201_and_the_view_shows_it_once_projected(
     assert desk.project() == 4
     view = desk.get(f"/v1/journeys/{body['id']}", who=MENTEE)
     assert view.status_code == 200
-    assert view.headers["ETag"] == '"1"'
+    assert view.headers["ETag"] == f'"1.2026-11-27.{VIEW}"'
     assert view.headers["Projection-Position"] == "4"
     assert view.get_json() == {
         "id": body["id"], "programme_id": programme_id, "mentor_id": "mia", "mentee_id": "max",

@@ -13,7 +13,7 @@ import pytest
 
 from domain.application import Mentoring
 from domain.programme import Programme
-from infra.database import connection_pool, eventsourcing_env, quiet_or_ping
+from infra.database import PrePing, connection_pool, eventsourcing_env
 from infra.embedded import embedded_postgres_url, stop_embedded_postgres
 from infra.pg_binaries import start_with_path_binaries
 
@@ -100,7 +100,7 @@ def test_a_programme_launched_after_the_server_dropped_every_connection_is_store
     psycopg_pool waits longer after each failed check (1 s, 2 s, 4 s…)."""
     mentoring = Mentoring(env={**eventsourcing_env(database_url), "POSTGRES_POOL_SIZE": "1"})
     pool: Any = mentoring.recorder.datastore.pool  # type: ignore[attr-defined]
-    assert pool._check is quiet_or_ping
+    assert isinstance(pool._check, PrePing)
     programme = mentoring.launch_programme("Guild", date(2026, 1, 1), actor="ann").id
     mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="ann")
 

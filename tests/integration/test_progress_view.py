@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from domain.application import Mentoring
 from domain.realignment import AdjustKeyResult, PlanTask, RetireKeyResult
 from infra.database import connection_pool, eventsourcing_env
 from projections import Projector, all_projections, queries
+from projections.progress_document import read_progress
 
 TODAY = date(2025, 3, 1)
 
@@ -122,3 +124,39 @@ def test_the_progress_view_tells_the_journey_so_far(app: Mentoring, projector: P
         "closed_reason": None, "version": 3, "position": 3, "journeys": 1,
         "participants": [{"person_id": "ann", "role": "mentor", "display_name": "Ann Mentor"},
                          {"person_id": "bob", "role": "mentee", "display_name": "Bob Mentee"}]}
+
+
+def test_the_document_the_api_sends_is_the_view_as_json_whatever_the_day(
+        app: Mentoring, projector: Projector, database_url: str) -> None:
+    """PostgreSQL writes the API's document; `journey_progress` computes the same view in
+    Python. Read on days that move health and overdue tasks, they agree field for field."""
+    programme_id = programme_with_pair(app)
+    bare = app.start_journey(programme_id, "ann", "bob", started_on=date(2025, 1, 1),
+                             actor="admin").id
+    journey_id = app.start_journey(programme_id, "ann", "bob", started_on=date(2025, 1, 1),
+                                   planned_end_on=date(2025, 4, 1), actor="admin").id
+    app.set_objective(journey_id, "Speak at a meetup", "Visibility", actor="bob")
+    talks = app.add_key_result(journey_id, "Talks \"live\"", 0, 3, "talks", weight=2,
+                               due_on=date(2025, 3, 30), actor="bob").created["key_result_id"]
+    app.add_key_result(journey_id, "Prep minutes", 120, 60, "min", actor="bob")
+    app.log_kpi(journey_id, talks, 1, date(2025, 1, 20), confidence=0.45, actor="bob")
+    app.plan_task(journey_id, "Write abstract", due_on=date(2025, 2, 1), actor="bob")
+    app.plan_task(journey_id, "Book room", due_on=date(2025, 2, 20), actor="bob")
+    app.hold_review(journey_id, date(2025, 1, 25), ["a start"], ["more"],
+                    next_review_on=date(2025, 2, 15), actor="ann")
+    projector.run_once()
+
+    with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:
+        for today in [date(2025, 1, 2) + timedelta(days=days) for days in range(0, 120, 9)]:
+            for journey in (bare, journey_id):
+                read = read_progress(conn, journey, today)
+                view = queries.journey_progress(conn, journey, today)
+                assert read.document is not None and view is not None
+                assert json.loads(read.document) == json.loads(json.dumps(view, default=str))
+                assert (read.version, read.position) == (view["version"],
+                                                         queries.projection_position(conn))
+        healths = {json.loads(read_progress(conn, journey_id, day).document or "")["health"]
+                   for day in (date(2025, 1, 26), date(2025, 2, 16))}
+        assert healths == {"at_risk", "review_overdue"}
+        unknown = read_progress(conn, programme_id, TODAY)
+        assert (unknown.version, unknown.document) == (None, None)

@@ -3,6 +3,7 @@ a poison event halts only its own projection, and NOTIFY wakes it up."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from infra.database import connection_pool, eventsourcing_env
 from projections import Projector, all_projections, queries
 from projections.journey_progress import JourneyProgressProjection
 from projections.runner import LEADER_LOCK
+from tests.conftest import database_cut_off
 
 TODAY = date(2025, 3, 1)
 VIEW_TABLES = ("programmes", "participants", "journey_progress", "key_results", "tasks",
@@ -340,3 +342,44 @@ def test_a_lost_notification_delays_the_view_by_at_most_the_poll_interval(
     with pool.connection() as conn:
         assert queries.projection_position(conn) == position
     assert waited < 0.5 + 0.3  # the poll interval, plus the time to project one event
+
+
+def test_a_projector_waits_out_a_lost_database_and_resumes_where_its_tracking_says(
+        app: Mentoring, pool: ConnectionPool[Any], database_url: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def projected_up_to(position: int) -> int:
+        deadline = time.monotonic() + 20  # a safety net for a projector that never returns
+        while True:
+            with pool.connection() as conn:
+                reached = queries.projection_position(conn)
+            if reached >= position or time.monotonic() > deadline:
+                return reached
+            time.sleep(0.05)
+
+    mentoring_months(app, journeys=1, weeks=2)
+    projector = projector_for(app, pool, poll_seconds=0.2)
+    stop = threading.Event()
+    runner = threading.Thread(target=projector.run_forever, args=(stop,))
+    caplog.set_level(logging.WARNING, logger="projections.runner")
+    runner.start()
+    try:
+        before = app.recorder.max_notification_id() or 0
+        assert projected_up_to(before) == before
+        with database_cut_off(database_url):
+            time.sleep(1)  # the server is gone for a while: the projector keeps trying
+        mentoring_months(app, journeys=1, weeks=2)  # the first command after the outage
+        last = app.recorder.max_notification_id() or 0
+        assert projected_up_to(last) == last
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+
+    said = [record.getMessage() for record in caplog.records
+            if record.name == "projections.runner"]
+    assert said[0].startswith("projector cannot reach the database (")
+    assert said[-1].startswith("projector reached the database again after ")
+    assert len(said) == 2
+    projected = dump(pool)
+    assert len(projected["kpi_measurements"]) == 2 * 2
+    assert projected == clean_rebuild(app, pool)

@@ -95,6 +95,28 @@ def test_without_its_key_a_journey_reads_erased_from_events_and_snapshots_alike(
     assert story.app.get(Programme, story.programme_id).participants["mentee"][MENTEE] == "Bo"
 
 
+def test_a_journey_snapshot_seals_its_texts_in_one_bundle_and_older_snapshots_still_open(
+) -> None:
+    """Thousands of texts in a long journey's snapshot open with one decryption; snapshots
+    stored before the bundle (each text sealed alone) read the same."""
+    story, _ = a_told_journey(sealing_app())
+    story.app.take_snapshot(story.journey_id)
+    state = journey_state(story.journey())
+    [record] = stored(story.app, story.journey_id, snapshots=True)
+    assert record.state.count(b"sealed:v1:") == 1
+
+    mapper = story.app.mapper
+    assert isinstance(mapper, PersonalDataMapper)
+    snapshot = mapper.to_domain_event(record)
+    per_text = mapper._with_texts(snapshot, mapper._seal)
+    older = object.__new__(type(snapshot))
+    object.__setattr__(older, "__dict__", per_text)
+    older_record = super(PersonalDataMapper, mapper).to_stored_event(older)
+    assert older_record.state.count(b"sealed:v1:") > 1
+    assert vars(mapper.to_domain_event(older_record)) == vars(snapshot)
+    assert replayed(story.app, story.journey_id, snapshots=True) == state
+
+
 def test_a_destroyed_person_key_erases_their_name_and_a_new_key_seals_what_comes_after() -> None:
     app = sealing_app()
     story = a_journey(app=app)

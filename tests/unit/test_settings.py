@@ -34,6 +34,10 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
             "JOURNEYS_PROJECTOR_POLL_SECONDS": "0.25",
             "JOURNEYS_READY_MAX_LAG_SECONDS": "12.5",
             "JOURNEYS_LOG_LEVEL": "debug",
+            "JOURNEYS_BIND_HOST": "0.0.0.0",
+            "WEB_CONCURRENCY": "9",
+            "JOURNEYS_WEB_THREADS": "8",
+            "JOURNEYS_READ_RECHECK_SECONDS": "1.5",
             "UNRELATED": "ignored",
         }
     )
@@ -46,6 +50,10 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
         projector_poll_seconds=0.25,
         ready_max_lag_seconds=12.5,
         log_level="DEBUG",
+        bind_host="0.0.0.0",
+        web_workers=9,
+        web_threads=8,
+        read_recheck_seconds=1.5,
     )
 
 
@@ -63,6 +71,10 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "0", "must be positive, got 0.0"),
         ("JOURNEYS_PROJECTOR_POLL_SECONDS", "soon", "must be a number, got 'soon'"),
         ("JOURNEYS_READY_MAX_LAG_SECONDS", "-1", "must be zero or more, got -1.0"),
+        ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be at least 1, got 0"),
+        ("JOURNEYS_WEB_THREADS", "four", "JOURNEYS_WEB_THREADS must be a whole number, got "
+                                         "'four'"),
+        ("JOURNEYS_READ_RECHECK_SECONDS", "0", "must be positive, got 0.0"),
     ],
 )
 def test_a_malformed_number_is_refused_with_its_name(name: str, value: str, message: str) -> None:
@@ -85,6 +97,7 @@ def test_a_tcp_url_maps_onto_the_event_store_settings() -> None:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
     }
 
 
@@ -101,6 +114,7 @@ def test_an_embedded_server_socket_url_maps_onto_a_directory_host() -> None:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
     }
 
 

@@ -1,0 +1,322 @@
+"""Benchmark: the progress view under load, against a trivial JSON endpoint (`make bench`).
+
+In one run, on a scratch database (see scripts/scratch.py):
+
+1. a programme with realistic journeys (objective, key results with KPIs, tasks done, dropped
+   and overdue, an obstacle, a meeting, a review) is stored through the `Application`, and the
+   projector is run once to catch up;
+2. gunicorn serves the API with the production config (scripts/served.py);
+3. wrk loads, in interleaved rounds, `GET /healthz` (the baseline: same server, same
+   configuration, no token, no database) and `GET /v1/journeys/{id}` as each journey's mentee,
+   cycling over the journeys, without `If-None-Match`; then the same reads revalidated with
+   `If-None-Match` (answered 304), for information.
+
+Prints `metric:` lines (scripts/metrics.py): progress-view throughput against healthz (SPEC 8:
+≥ 0.7×), the p99 latency under that load, and the 304 path; exits 1 if a target is short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+
+from api import gunicorn_conf
+from api.auth import mint_token
+from api.bootstrap import Services, bootstrap
+from domain.application import Mentoring
+from domain.realignment import AdjustKeyResult
+from infra.settings import Settings
+from scripts.metrics import Metric, report
+from scripts.scratch import scratch_database
+from scripts.served import api_server
+
+SECRET = "bench-" + "q" * 34
+JOURNEYS = 40
+ROUNDS = 4
+SECONDS_PER_LOAD = 5
+CONNECTIONS = 8
+THROUGHPUT_TARGET = 0.7
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+PERCENTILES = [*range(1, 100), 99.9]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A path to read and the header of the person reading it."""
+
+    path: str
+    authorization: str = ""
+    if_none_match: str = ""
+
+
+@dataclass(frozen=True)
+class Load:
+    requests: int
+    seconds: float
+    errors: int
+    percentiles_ms: list[float]  # at PERCENTILES
+    server_cpu_seconds: float = 0.0
+    database_cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> tuple[float, float]:
+        """CPU time of gunicorn's workers and of the database's backends, per request: steadier
+        than throughput on a machine shared with other work."""
+        return (1000 * self.server_cpu_seconds / max(self.requests, 1),
+                1000 * self.database_cpu_seconds / max(self.requests, 1))
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def p99_ms(self) -> float:
+        return self.percentiles_ms[PERCENTILES.index(99)]
+
+
+def store_journeys(mentoring: Mentoring, count: int, today: date) -> list[tuple[UUID, str]]:
+    """Journeys a quarter old: objective, four key results with a few KPIs each, six tasks
+    (done, dropped, overdue, open), an obstacle cleared and one open, a meeting, a review that
+    adjusts a target. Returns each journey's id and mentee."""
+    started = today - timedelta(days=90)
+    programme = mentoring.launch_programme("Speakers", started - timedelta(days=10),
+                                           actor="admin").id
+    mentoring.enrol_participant(programme, "mia", "mentor", "Mia", actor="admin")
+    journeys = []
+    for n in range(count):
+        mentee = f"mentee-{n:03d}"
+        mentoring.enrol_participant(programme, mentee, "mentee", f"Mentee {n}", actor="admin")
+        journey = mentoring.start_journey(programme, "mia", mentee, started_on=started,
+                                          planned_end_on=started + timedelta(days=180),
+                                          actor="admin").id
+        mentoring.set_objective(journey, "Give a talk at a conference",
+                                "to be seen as an expert", actor=mentee)
+        key_results = [
+            mentoring.add_key_result(journey, title, 0, target, unit, weight=weight,
+                                     due_on=started + timedelta(days=170),
+                                     actor=mentee).created["key_result_id"]
+            for title, target, unit, weight in (("Talks given", 4, "talks", 3),
+                                                ("Blog posts", 10, "posts", 1),
+                                                ("Meetups attended", 6, "meetups", 1),
+                                                ("Practice hours", 40, "hours", 2))]
+        for k, key_result in enumerate(key_results):
+            for week in range(3):
+                mentoring.log_kpi(journey, key_result, week + k, started + timedelta(weeks=week),
+                                  confidence=0.6 + 0.1 * week, note="on the way", actor=mentee)
+        tasks = [mentoring.plan_task(journey, f"Step {t}", key_result_id=key_results[t % 4],
+                                     due_on=started + timedelta(days=30 * t),
+                                     actor=mentee).created["task_id"] for t in range(6)]
+        mentoring.complete_task(journey, tasks[0], done_on=started + timedelta(days=5),
+                                actor=mentee)
+        mentoring.drop_task(journey, tasks[1], reason="no longer needed", actor=mentee)
+        obstacle = mentoring.raise_obstacle(journey, "Stage fright", actor=mentee)
+        mentoring.clear_obstacle(journey, obstacle.created["obstacle_id"], "Toastmasters",
+                                 actor=mentee)
+        mentoring.raise_obstacle(journey, "No time on weekdays", actor=mentee)
+        mentoring.hold_meeting(journey, started + timedelta(days=20), duration_minutes=45,
+                               actor="mia")
+        mentoring.hold_review(journey, started + timedelta(days=60), ["a first talk"],
+                              ["practice more"], next_review_on=today + timedelta(days=20),
+                              changes=[AdjustKeyResult(key_results[1], {"target": 8},
+                                                       reason="ten was too many")],
+                              actor="mia")
+        journeys.append((journey, mentee))
+    return journeys
+
+
+@dataclass(frozen=True)
+class Processes:
+    """gunicorn's workers and the database backends serving this benchmark's database."""
+
+    server: list[int]
+    database: list[int]
+
+    @classmethod
+    def find(cls, base_url: str, database_url: str) -> Processes:
+        port = base_url.rsplit(":", 1)[1]
+        masters = [pid for pid, cmdline in _commands().items()
+                   if "gunicorn" in cmdline and f"127.0.0.1:{port}" in cmdline]
+        workers = [pid for pid in _commands() if _parent(pid) in masters]
+        with psycopg.connect(database_url) as conn:
+            backends = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()")]
+        return cls(workers, backends)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        return _cpu_seconds(self.server), _cpu_seconds(self.database)
+
+
+def _commands() -> dict[int, str]:
+    commands = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode(
+                    errors="replace").replace("\0", " ")
+            except OSError:
+                continue
+    return commands
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text[text.rindex(")") + 2:].split()  # fields from the 3rd on (state, ppid, ...)
+
+
+def _parent(pid: int) -> int:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
+
+
+def _cpu_seconds(pids: Sequence[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(base_url: str, readers: Sequence[Reader], seconds: int, script_dir: Path,
+        processes: Processes | None = None) -> Load:
+    """Loads `readers` round-robin with wrk; the Lua script writes a JSON summary."""
+    script = script_dir / "readers.lua"
+    targets = ",\n".join(
+        "{" + ", ".join(json.dumps(part) for part in (r.path, r.authorization, r.if_none_match))
+        + "}" for r in readers)
+    script.write_text(LUA.replace("TARGETS", targets), "utf-8")
+    summary = script_dir / "summary.json"
+    env = {**os.environ, "WRK_SUMMARY": str(summary)}
+    before = processes.cpu_seconds() if processes else (0.0, 0.0)
+    subprocess.run([WRK, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(script),
+                    base_url], env=env, check=True, stdout=subprocess.DEVNULL)
+    after = processes.cpu_seconds() if processes else (0.0, 0.0)
+    result = json.loads(summary.read_text("utf-8"))
+    return Load(result["requests"], result["duration_us"] / 1e6, result["errors"],
+                [p / 1000 for p in result["percentiles_us"]],
+                after[0] - before[0], after[1] - before[1])
+
+
+LUA = """
+local targets = {
+TARGETS
+}
+local next_target = 0
+request = function()
+  next_target = next_target % #targets + 1
+  local t = targets[next_target]
+  local headers = {}
+  if t[2] ~= "" then headers["Authorization"] = t[2] end
+  if t[3] ~= "" then headers["If-None-Match"] = t[3] end
+  return wrk.format("GET", t[1], headers)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local ps = {}
+  for _, p in ipairs({PERCENTILES}) do ps[#ps + 1] = string.format("%d", latency:percentile(p)) end
+  local out = io.open(os.getenv("WRK_SUMMARY"), "w")
+  out:write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, '
+    .. '"percentiles_us": [%s]}', summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout, table.concat(ps, ", ")))
+  out:close()
+end
+""".replace("PERCENTILES", ", ".join(str(p) for p in PERCENTILES))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--journeys", type=int, default=JOURNEYS)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--seconds", type=int, default=SECONDS_PER_LOAD)
+    parser.add_argument("--keep-serving", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    with scratch_database(Settings.from_env(), "journeys_bench") as url:
+        return bench(url, args.journeys, args.rounds, args.seconds, args.keep_serving)
+
+
+def bench(url: str, journeys: int, rounds: int, seconds: int, keep_serving: bool) -> int:
+    services: Services = bootstrap(Settings.from_env({"DATABASE_URL": url,
+                                                      "JOURNEYS_JWT_SECRET": SECRET}))
+    try:
+        stored = store_journeys(services.mentoring, journeys, date.today())
+        services.projector().run_once()
+    finally:
+        services.close()
+    readers = [Reader(f"/v1/journeys/{journey}", "Bearer " + mint_token(SECRET, mentee, ["mentee"]))
+               for journey, mentee in stored]
+    healthz = [Reader("/healthz")]
+    with tempfile.TemporaryDirectory(prefix="mj-bench-") as scratch, \
+            api_server(url, SECRET, workers=gunicorn_conf.workers,
+                       threads=gunicorn_conf.threads) as base_url:
+        if keep_serving:
+            print(base_url, readers[0], flush=True)
+            input("serving; press enter to stop")
+            return 0
+        revalidating = [Reader(r.path, r.authorization, _etag(base_url, r)) for r in readers]
+        wrk(base_url, readers, 1, Path(scratch))  # warm every worker's pools and caches
+        processes = Processes.find(base_url, url)
+        loads: dict[str, list[Load]] = {"healthz": [], "progress view": [], "revalidated": []}
+        for _ in range(rounds):
+            loads["healthz"].append(wrk(base_url, healthz, seconds, Path(scratch), processes))
+            loads["progress view"].append(wrk(base_url, readers, seconds, Path(scratch),
+                                              processes))
+            loads["revalidated"].append(wrk(base_url, revalidating, seconds, Path(scratch),
+                                            processes))
+    for name, series in loads.items():
+        print(f"{name}: " + ", ".join(
+            f"{load.throughput:.0f}/s p99 {load.p99_ms:.1f} ms cpu/req "
+            f"{load.cpu_ms_per_request[0]:.2f}+{load.cpu_ms_per_request[1]:.2f} ms"
+            f"{f' ({load.errors} errors)' if load.errors else ''}" for load in series),
+            file=sys.stderr)
+    return 0 if all(report_loads(loads)) else 1
+
+
+def _etag(base_url: str, reader: Reader) -> str:
+    import urllib.request
+
+    request = urllib.request.Request(base_url + reader.path,
+                                     headers={"Authorization": reader.authorization})
+    with urllib.request.urlopen(request) as answer:
+        return str(answer.headers.get("ETag", ""))
+
+
+def report_loads(loads: dict[str, list[Load]]) -> list[bool]:
+    base = statistics.median(load.throughput for load in loads["healthz"])
+    view = statistics.median(load.throughput for load in loads["progress view"])
+    revalidated = statistics.median(load.throughput for load in loads["revalidated"])
+    errors = sum(load.errors for series in loads.values() for load in series)
+    p99 = statistics.median(load.p99_ms for load in loads["progress view"])
+    base_p99 = statistics.median(load.p99_ms for load in loads["healthz"])
+    return [
+        report(Metric("progress_view_throughput", view, base, view / base,
+                      f"{THROUGHPUT_TARGET:g}", view / base >= THROUGHPUT_TARGET and not errors,
+                      unit="/s", throughput={"progress view": view, "healthz": base})),
+        report(Metric("progress_view_latency_p99_ms", p99, base_p99, p99 / base_p99, "-", True,
+                      latencies_ms={name: series[len(series) // 2].percentiles_ms
+                                    for name, series in loads.items()})),
+        report(Metric("progress_view_revalidated_throughput", revalidated, base,
+                      revalidated / base, "-", True, unit="/s",
+                      throughput={"revalidated": revalidated, "healthz": base})),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
