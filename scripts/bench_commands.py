@@ -21,12 +21,14 @@ more than a rate. The latency targets are SPEC 8's for a command to be visible i
 (p99 < 100 ms), which an acknowledgement is part of, and half of it for the median.
 
 Server shape for this 2-core machine: 2 gunicorn workers of 3 threads, one wrk connection per
-worker thread (so no request waits in gunicorn's queue while the rate is measured). Measured
-side by side (`--scan`, and runs with --workers/--threads): with one worker per core the
-workers' cached aggregates are less often behind each other, so a command decodes fewer
-events (gunicorn CPU per command 4.9 ms at 2×3 against 6.3 ms at 3×2, minutes apart), and a hot
-journey sees fewer races between processes; a third thread keeps a core busy while the others
-wait on PostgreSQL. One worker of 6 threads did as well here, but leaves a single process.
+worker thread (so no request waits in gunicorn's queue while the rate is measured). Fewer
+processes do better here: each worker's cached aggregates are behind whatever the other
+workers stored (more to decode; gunicorn CPU per command 4.9 ms at 2×3, 6.3 ms at 3×2), and
+a hot journey's commands race only between processes. `--scan` (every shape served at once,
+measured in turn, six rounds, load average 7) gave, spread / one ever-growing hot journey:
+1×4 159/81, 2×2 134/26, 2×3 128/35, 3×2 90/21 commands/s. One worker is fastest on two cores
+but is a single process; two keep serving if one stalls, and a third thread keeps a core
+busy while the others wait on PostgreSQL.
 
 What caps the write path, measured:
 - the events table's EXCLUSIVE lock (the library's, for gap-free position order) is held
@@ -37,9 +39,12 @@ What caps the write path, measured:
   transactions instead), a change to the library's recorder; `synchronous_commit = off` would
   lift it by losing acknowledged writes on a crash, which SPEC 8 forbids.
 - a hot journey: its commands are serial by nature (each needs the state the previous one
-  stored), so concurrent requests only race; the direct loop runs that chain back to back,
-  HTTP adds the loser's wait and retry. Beating it takes combining the commands waiting on one
-  journey (or on the table lock) into one transaction: group commit, one flush for several.
+  stored), so concurrent requests could only race; the direct loop runs that chain back to
+  back. What a worker's requests for one journey have queued meanwhile is decided in turn and
+  stored in one transaction (domain/command_queue.py), one flush for several; between the two
+  workers they still race, and a command that loses MAX_ATTEMPTS races in a row is a 409.
+  Combining the commands of different aggregates into one transaction (group commit under the
+  table lock) would lift the lock's cap too; it is not done.
 
 Prints `metric:` lines (scripts/metrics.py); exits 1 if one is short.
 """
@@ -84,10 +89,10 @@ from scripts.served import api_server
 
 SECRET = "bench-commands-" + "x" * 32
 JOURNEYS = 60
-ROUNDS = 3
-ROUND_SECONDS = 4.0
-HOT_ROUND_SECONDS = 3.0
-RATE_SECONDS = 3.0
+ROUNDS = 6
+ROUND_SECONDS = 2.0
+HOT_ROUND_SECONDS = 1.5
+RATE_SECONDS = 1.5
 WORKERS = 2
 THREADS = 3
 WRK_THREADS = 2
