@@ -101,6 +101,9 @@ class LazyServices:
         self._lock = threading.Lock()
 
     def get(self) -> Services:
+        built = self._services  # every request asks, several times: no lock once built
+        if built is not None:
+            return built
         with self._lock:
             if self._services is None:
                 self._services = self._build()

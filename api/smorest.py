@@ -38,6 +38,13 @@ class JsonLimitsParser(FlaskParser):
             return core.missing
         return json_limits.loads(req.get_data(cache=True))
 
+    def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
+        """Most reads send no query string: an empty one is an empty mapping, without parsing
+        it into a MultiDict and wrapping that in a proxy that walks the schema's fields."""
+        if not req.query_string:
+            return {}
+        return super().load_querystring(req, schema)
+
     def _handle_invalid_json_error(self, error: Any, req: flask.Request, *args: Any,
                                    **kwargs: Any) -> Any:
         detail = error.msg if isinstance(error, json_limits.UnsafeJSON) else None
