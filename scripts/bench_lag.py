@@ -40,9 +40,9 @@ from typing import Any
 import psycopg
 import requests
 
-from api.auth import mint_token
 from infra.settings import Settings
 from projections.tracking import PROGRESS_CHANNEL
+from scripts.concurrent_writers import Person
 from scripts.cpu_usage import CpuMeter, database_backends, processes_with
 from scripts.metrics import Metric, report
 from scripts.scratch import flask_env, scratch_database, spawn_flask
@@ -59,7 +59,6 @@ WORKERS, THREADS = 2, 8
 BASELINE_EVERY = 4  # a plain read after every fourth command
 VISIBLE_P99_TARGET_MS = 100.0
 RATE_FLOOR = 95.0
-TIMEOUT_SECONDS = 30
 MENTOR, MENTEE = "lag-mentor", "lag-mentee"
 
 
@@ -75,24 +74,6 @@ class Samples:
     late: list[float] = field(default_factory=list)  # how far behind schedule each send was
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class Person:
-    def __init__(self, base_url: str, secret: str, sub: str, role: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = "Bearer " + mint_token(secret, sub, [role])
-
-    def call(self, method: str, path: str, body: Any = None,
-             params: dict[str, Any] | None = None) -> requests.Response:
-        return self.session.request(method, self.base_url + path, json=body, params=params,
-                                    timeout=TIMEOUT_SECONDS)
-
-    def must(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.call(method, path, body)
-        if response.status_code >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-        return response.json()
 
 
 @dataclass(frozen=True)

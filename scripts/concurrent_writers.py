@@ -47,9 +47,10 @@ class Person:
         self.session.headers["Authorization"] = "Bearer " + mint_token(secret, sub, [role])
 
     def call(self, method: str, path: str, body: Any = None,
-             headers: dict[str, str] | None = None) -> requests.Response:
+             headers: dict[str, str] | None = None,
+             params: dict[str, Any] | None = None) -> requests.Response:
         return self.session.request(method, self.base_url + path, json=body, headers=headers,
-                                    timeout=TIMEOUT_SECONDS)
+                                    params=params, timeout=TIMEOUT_SECONDS)
 
     def must(self, method: str, path: str, body: Any = None) -> Any:
         response = self.call(method, path, body)
