@@ -72,15 +72,13 @@ from api.bootstrap import Services, bootstrap
 from domain.application import MAX_ATTEMPTS, Mentoring
 from infra.event_store import JourneyRecorder
 from infra.settings import Settings
+from scripts.cpu_usage import gunicorn_pid, postgres_pid, tree_cpu_seconds
 from scripts.load import (
     LoadFailed,
     LoadResult,
     Request,
     at_rate,
-    gunicorn_pid,
-    postgres_pid,
     saturate,
-    tree_cpu_seconds,
     wrk_path,
 )
 from scripts.metrics import Metric, report

@@ -36,14 +36,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import psycopg
-
 from api import gunicorn_conf
 from api.auth import mint_token
 from api.bootstrap import Services, bootstrap
 from domain.application import Mentoring
 from domain.realignment import AdjustKeyResult
 from infra.settings import Settings
+from scripts.cpu_usage import cpu_seconds, database_backends, processes_with
 from scripts.metrics import Metric, report
 from scripts.scratch import scratch_database
 from scripts.served import api_server
@@ -144,7 +143,8 @@ def store_journeys(mentoring: Mentoring, count: int, today: date) -> list[tuple[
 
 @dataclass(frozen=True)
 class Processes:
-    """gunicorn's workers and the database backends serving this benchmark's database."""
+    """gunicorn (its workers keep the master's command line) and the database backends serving
+    this benchmark's database."""
 
     server: list[int]
     database: list[int]
@@ -152,52 +152,10 @@ class Processes:
     @classmethod
     def find(cls, base_url: str, database_url: str) -> Processes:
         port = base_url.rsplit(":", 1)[1]
-        masters = [pid for pid, cmdline in _commands().items()
-                   if "gunicorn" in cmdline and f"127.0.0.1:{port}" in cmdline]
-        workers = [pid for pid in _commands() if _parent(pid) in masters]
-        with psycopg.connect(database_url) as conn:
-            backends = [row[0] for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid()")]
-        return cls(workers, backends)
+        return cls(processes_with(f"127.0.0.1:{port}"), database_backends(database_url))
 
     def cpu_seconds(self) -> tuple[float, float]:
-        return _cpu_seconds(self.server), _cpu_seconds(self.database)
-
-
-def _commands() -> dict[int, str]:
-    commands = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode(
-                    errors="replace").replace("\0", " ")
-            except OSError:
-                continue
-    return commands
-
-
-def _stat(pid: int) -> list[str]:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return []
-    return text[text.rindex(")") + 2:].split()  # fields from the 3rd on (state, ppid, ...)
-
-
-def _parent(pid: int) -> int:
-    fields = _stat(pid)
-    return int(fields[1]) if fields else 0
-
-
-def _cpu_seconds(pids: Sequence[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = _stat(pid)
-        if fields:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        return (sum(map(cpu_seconds, self.server)), sum(map(cpu_seconds, self.database)))
 
 
 def wrk(base_url: str, readers: Sequence[Reader], seconds: int, script_dir: Path,

@@ -11,20 +11,18 @@ import os
 import resource
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
     """User and system time of one process (all its threads); 0 once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICKS if fields else 0.0
 
 
 def processes_with(argument: str) -> list[int]:
@@ -81,3 +79,54 @@ class CpuMeter:
                 for name, pids in self._now().items()}
         used["client"] = own_cpu_seconds() - self._client
         return used
+
+
+def gunicorn_pid(base_url: str) -> int | None:
+    """The gunicorn master serving `base_url` on this machine (Linux /proc), if found: of the
+    processes bound there, the one whose parent is not."""
+    bind = f"127.0.0.1:{urlsplit(base_url).port}".encode()
+    serving = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0") \
+                if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if bind in arguments and any(a.endswith(b"gunicorn") for a in arguments[:2]):
+            serving.add(int(entry.name))
+    masters = [pid for pid in serving if _parent(pid) not in serving]
+    return masters[0] if len(masters) == 1 else None
+
+
+def postgres_pid(database_url: str) -> int | None:
+    """The postmaster of an embedded server (its socket directory is its data directory)."""
+    host = conninfo_to_dict(database_url).get("host")
+    pid_file = Path(str(host)) / "postmaster.pid" if host else None
+    if pid_file is None or not str(host).startswith("/") or not pid_file.exists():
+        return None
+    return int(pid_file.read_text().split()[0])
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process, of its children that ended, and of those still running."""
+    ticks = _stat(pid)
+    total = sum(int(field) for field in ticks[11:15]) if ticks else 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _stat(int(entry.name))
+            if child and int(child[1]) == pid:
+                total += int(child[11]) + int(child[12])
+    return total / _TICKS
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name (field 3 onwards)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _parent(pid: int) -> int:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
