@@ -56,6 +56,7 @@ class Services:
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
             all_projections(analytics_key(self.settings)),
             poll_seconds=self.settings.projector_poll_seconds,
+            prefetch=getattr(self.mentoring.mapper, "prefetch_keys", None),
         )
 
     def close(self) -> None:

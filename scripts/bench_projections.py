@@ -113,7 +113,8 @@ def decode_everything(url: str) -> int:
 
     app = Mentoring(env=eventsourcing_env(url))
     collect_garbage_rarely()  # as the projector does
-    log = EventLog(connection_pool(url), app.recorder, app.mapper.to_domain_event)
+    log = EventLog(connection_pool(url), app.recorder, app.mapper.to_domain_event,
+                   getattr(app.mapper, "prefetch_keys", None))
     pace, position, decoded = Pace(REBUILD_BATCH, REBUILD_BATCH), 0, 0
     while True:
         read = log.read(position, pace)
