@@ -51,12 +51,13 @@ class Services:
         self.tracking_listener = TrackingListener(
             self.database_url, recheck_seconds=self.settings.read_recheck_seconds)
 
-    def projector(self) -> Projector:
+    def projector(self, rebuild_batch_size: int | None = None) -> Projector:
         return Projector(
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
             all_projections(analytics_key(self.settings)),
             poll_seconds=self.settings.projector_poll_seconds,
             prefetch=getattr(self.mentoring.mapper, "prefetch_keys", None),
+            rebuild_batch_size=rebuild_batch_size,
         )
 
     def close(self) -> None:

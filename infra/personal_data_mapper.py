@@ -53,6 +53,7 @@ class PersonalDataMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: DataKeys = MemoryDataKeys() if keys is None else keys
         self._journey_owners: dict[Any, str] = {}
+        self._attribute_names: dict[str, str] = {}  # event classes' attributes: a few dozen
 
     def on_keys_destroyed(self, listener: Callable[[], None]) -> None:
         """What opened text must be forgotten once its keys are gone (`Mentoring`'s cache)."""
@@ -74,6 +75,11 @@ class PersonalDataMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
+        # Every decoded event would have its own copy of each attribute's name (a third of
+        # the memory a page of decoded events takes): share one.
+        names = self._attribute_names
+        object.__setattr__(domain_event, "__dict__", {
+            names.setdefault(name, name): value for name, value in vars(domain_event).items()})
         if _is_journey_snapshot(domain_event) and SNAPSHOT_TEXTS in vars(domain_event)["state"]:
             self._open_journey_snapshot(domain_event)
             return domain_event

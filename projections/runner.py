@@ -172,6 +172,10 @@ class Projector:
                 self.rebuilds.forget()
                 stop.wait(outage.retry_after(error))
 
+    def states(self) -> dict[str, tracking.Tracking]:
+        """Every projection's tracking row, with its rebuild's."""
+        return self._states()
+
     def _states(self) -> dict[str, tracking.Tracking]:
         with self._pool.connection() as conn, conn.cursor() as cur:
             return tracking.read_all(cur)
