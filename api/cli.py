@@ -103,24 +103,20 @@ def rebuild_projections(names: tuple[str, ...], processes: int, helper: bool) ->
     if helper:
         serve_as_helper()
     services = _services()
-    projector = services.projector(rebuild_batch_size=batch_size(processes))
-    known = [projection.name for projection in projector.projections]
+    known = [projection.name for projection in services.projector().projections]
     unknown = sorted(set(names) - set(known))
     if unknown:
         raise click.UsageError(f"no projection {', '.join(unknown)}; there are "
                                f"{', '.join(known)}")
     chosen = list(names or known)
     collect_garbage_rarely()
-    if helper:
-        final = projector.rebuild(chosen)
-        if any(final[name].status == "halted" for name in chosen):
-            raise SystemExit(1)  # the command that started us reports it
-        return
+    if helper:  # `processes` is how many share the rebuild, this one among them
+        services.projector(rebuild_batch_size=batch_size(processes)).rebuild(chosen)
+        return  # a halt is in its tracking row: the command reports it
     mine, *theirs = shares(chosen, processes)
-    if not theirs:
-        projector = services.projector(rebuild_batch_size=batch_size(1))  # alone after all
+    projector = services.projector(rebuild_batch_size=batch_size(1 + len(theirs)))
     projector.rebuilds.request(chosen)  # the bar counts every share from the start
-    helpers = Helpers(theirs, processes)
+    helpers = Helpers(theirs, 1 + len(theirs))
     try:
         final = _rebuild_with_progress(services, projector, chosen, mine, helpers)
     except HelperFailed as failure:

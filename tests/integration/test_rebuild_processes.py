@@ -4,10 +4,12 @@ command that started it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from api.rebuild_helpers import HelperFailed, Helpers, shares
 from domain.application import Mentoring
@@ -105,6 +108,24 @@ def test_two_processes_rebuild_what_one_process_rebuilds(env: dict[str, str],
     assert [line.split(":")[0] for line in shared.stdout.decode().splitlines()] == EVERY
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM projection_rebuilds").fetchone() == (0,)
+
+
+def test_a_poison_event_halts_every_share_and_the_command_reports_each(
+        env: dict[str, str], database_url: str) -> None:
+    app = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)
+    stamp = {"_type_": "datetime_iso", "_data_": "2026-11-27T09:00:00+00:00"}
+    positions = app.recorder.insert_events([StoredEvent(
+        originator_id=uuid.uuid4(), originator_version=1, topic="domain.gone:Vanished",
+        state=json.dumps({"timestamp": stamp}).encode())])
+    app.close()
+    assert positions is not None
+
+    halted = rebuild(env, "--processes", "2")
+
+    assert halted.returncode == 1
+    reported = [line.split(":")[0] for line in halted.stderr.decode().splitlines()
+                if f": halted: position {positions[0]}: cannot decode" in line]
+    assert reported == EVERY  # the helper's share as well as the command's own
 
 
 def test_a_helper_that_fails_fails_the_command_with_its_share_named(
