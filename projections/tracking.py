@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS projection_rebuilds (
 """
 PROGRESS_CHANNEL = "projections_progress"
 _LIVE = "SELECT name, version, position, state, error FROM projection_tracking"
+_ADVANCE_MANY = """
+WITH advanced AS (
+    UPDATE projection_tracking AS t SET position = v.position, updated_at = now()
+    FROM unnest(%s::text[], %s::bigint[]) AS v(name, position) WHERE t.name = v.name
+    RETURNING t.name, t.position)
+SELECT pg_notify(%s, name || ':' || position) FROM advanced"""
 _REBUILD = "SELECT name, version, position, state, error, updated_at FROM projection_rebuilds"
 
 
@@ -91,6 +97,23 @@ def lock(cursor: Cursor[Any], name: str) -> Tracking:
     row = cur.execute(f"{_LIVE} WHERE name = %s FOR UPDATE", (name,)).fetchone()
     assert row is not None, f"projection {name} is not registered"
     return Tracking(**row)
+
+
+def lock_many(cursor: Cursor[Any], names: list[str]) -> dict[str, Tracking]:
+    """`lock` for several projections in one statement (in a stable order: no deadlock)."""
+    cur = cursor.connection.cursor(row_factory=dict_row)
+    rows = cur.execute(f"{_LIVE} WHERE name = ANY(%s) ORDER BY name FOR UPDATE", (names,))
+    found = {row["name"]: Tracking(**row) for row in rows.fetchall()}
+    missing = set(names) - set(found)
+    assert not missing, f"projections {sorted(missing)} are not registered"
+    return found
+
+
+def advance_many(cursor: Cursor[Any], positions: dict[str, int]) -> None:
+    """`advance` for several projections: one statement, one notification each."""
+    if positions:
+        cursor.execute(_ADVANCE_MANY, (list(positions), list(positions.values()),
+                                       PROGRESS_CHANNEL))
 
 
 def advance(cursor: Cursor[Any], name: str, position: int) -> None:
