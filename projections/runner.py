@@ -246,7 +246,9 @@ class Projector:
         projector moved one meanwhile; the caller then commits them one by one (`project`),
         which isolates a failing event and halts only its projection."""
         try:
-            with shadow.transaction(self._pool) as cur:
+            # Pipelined: writes go out with the next read of a projection (or the commit)
+            # instead of each waiting for its own answer.
+            with shadow.transaction(self._pool) as cur, cur.connection.pipeline():
                 cur.execute("SET LOCAL synchronous_commit = off")  # see `commit`
                 current = tracking.lock_many(cur, list(positions))
                 if any(state.halted or (state.version, state.position) != (

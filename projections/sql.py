@@ -7,7 +7,8 @@ of round trips — what lets a million-event rebuild fit in its time budget.
 
 A live projector's batches hold a few rows, for which staging and COPY would be most of the
 cost (four round trips per table): up to `FEW_ROWS` rows go as one pipelined `executemany`
-of the same `INSERT … ON CONFLICT`, one round trip.
+of the same `INSERT … ON CONFLICT`, one round trip — or none of its own on a connection in
+pipeline mode (where COPY is not allowed), whatever the number of rows.
 
 Every statement is composed once, as bytes: psycopg would otherwise compose an
 `sql.Composed` again on each execution.
@@ -45,7 +46,7 @@ def write_rows(
     if not rows:
         return
     names = tuple(name for name, _ in columns)
-    if len(rows) <= FEW_ROWS:
+    if len(rows) <= FEW_ROWS or cursor.connection.pgconn.pipeline_status:  # no COPY there
         json_columns = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "jsonb"]
         if json_columns:
             rows = [_with_jsonb(row, json_columns) for row in rows]
