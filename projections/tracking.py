@@ -37,6 +37,11 @@ WITH advanced AS (
     RETURNING t.name, t.position)
 SELECT pg_notify(%s, name || ':' || position) FROM advanced"""
 _REBUILD = "SELECT name, version, position, state, error, updated_at FROM projection_rebuilds"
+_REBUILD_FIELDS = ("version", "position", "state", "error", "updated_at")
+_LIVE_AND_REBUILD = (
+    "SELECT t.name, t.version, t.position, t.state, t.error, "
+    + ", ".join(f"r.{field} AS rebuild_{field}" for field in _REBUILD_FIELDS)
+    + " FROM projection_tracking t LEFT JOIN projection_rebuilds r USING (name)")
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,15 @@ def register(cursor: Cursor[Any], name: str, version: int) -> None:
 
 
 def read_all(cursor: Cursor[Any]) -> dict[str, Tracking]:
+    """Every projection with its rebuild, if one is under way: one round trip, as the
+    projector reads this before every round."""
     cur = cursor.connection.cursor(row_factory=dict_row)
-    rebuilds = {row["name"]: Rebuild(**row) for row in cur.execute(_REBUILD).fetchall()}
-    return {row["name"]: Tracking(**row, rebuild=rebuilds.get(row["name"]))
-            for row in cur.execute(_LIVE).fetchall()}
+    states = {}
+    for row in cur.execute(_LIVE_AND_REBUILD).fetchall():
+        build = {field: row.pop(f"rebuild_{field}") for field in _REBUILD_FIELDS}
+        states[row["name"]] = Tracking(**row, rebuild=None if build["version"] is None
+                                       else Rebuild(name=row["name"], **build))
+    return states
 
 
 def lock(cursor: Cursor[Any], name: str) -> Tracking:
