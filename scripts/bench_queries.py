@@ -11,6 +11,11 @@ In one run, on a scratch database (see scripts/scratch.py):
    /v1/journeys/{id}` as each journey's mentee, cycling over the journeys, without
    `If-None-Match`, and the same reads revalidated with their ETag (answered 304).
 
+Nothing is written while it runs, so after each worker's first read of a journey the view is
+served from that process's ProgressCache (projections/progress_cache.py) until the
+projector's next commit: what a dashboard between changes costs. bench_lag.py measures reads
+under steady writes, where every commit empties the cache's validity.
+
 Prints `metric:` lines (scripts/metrics.py): progress-view throughput against healthz (SPEC 8:
 ≥ 0.7×), its p99 latency under that load (a saturated server's), and the 304 path for
 information; on stderr, each load's CPU per request in gunicorn's workers and in the
