@@ -27,6 +27,7 @@ from infra.idempotency import IdempotencyRecords
 from infra.secrets import analytics_key, jwt_secret
 from infra.settings import Settings
 from projections import all_projections
+from projections.progress_cache import ProgressCache
 from projections.runner import Projector
 from projections.tracking_listener import TrackingListener
 
@@ -46,10 +47,13 @@ class Services:
     event_chain: EventChain
     # Built here, listening only once a read waits for `min_position` (in the worker process).
     tracking_listener: TrackingListener = field(init=False)
+    progress_cache: ProgressCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.tracking_listener = TrackingListener(
             self.database_url, recheck_seconds=self.settings.read_recheck_seconds)
+        self.progress_cache = ProgressCache(self.tracking_listener,
+                                            seconds=self.settings.view_cache_seconds)
 
     def projector(self, rebuild_batch_size: int | None = None) -> Projector:
         return Projector(

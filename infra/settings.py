@@ -31,6 +31,7 @@ class Settings:
     web_workers: int | None = None  # gunicorn workers; None: one per CPU, plus one
     web_threads: int = 4
     read_recheck_seconds: float = 0.25
+    view_cache_seconds: float = 1.0  # how long a process may serve a progress view it read
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
         workers = value("WEB_CONCURRENCY")
         threads = value("JOURNEYS_WEB_THREADS")
         recheck = value("JOURNEYS_READ_RECHECK_SECONDS")
+        view_cache = value("JOURNEYS_VIEW_CACHE_SECONDS")
         return cls(
             database_url=value("DATABASE_URL"),
             port=_port(port) if port else cls.port,
@@ -74,6 +76,8 @@ class Settings:
             web_threads=_count("JOURNEYS_WEB_THREADS", threads) if threads else cls.web_threads,
             read_recheck_seconds=(_positive("JOURNEYS_READ_RECHECK_SECONDS", recheck) if recheck
                                   else cls.read_recheck_seconds),
+            view_cache_seconds=(_non_negative("JOURNEYS_VIEW_CACHE_SECONDS", view_cache)
+                                if view_cache else cls.view_cache_seconds),
         )
 
 

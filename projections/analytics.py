@@ -76,16 +76,21 @@ def grant_to_readers(cursor: Cursor[Any], schema: str, tables: Sequence[str]) ->
 
 def _load(cursor: Cursor[Any], journey_ids: set[UUID], review_ids: set[UUID]) -> tuple[
         dict[UUID, Row], dict[tuple[UUID, UUID], Row], dict[UUID, Row]]:
-    cur = cursor.connection.cursor(row_factory=dict_row)
+    # All sent before any is fetched: one round trip on a pipelined connection.
+    journey_rows, key_result_rows, review_rows = (
+        cursor.connection.cursor(row_factory=dict_row) for _ in range(3))
     ids = list(journey_ids)
-    cur.execute("SELECT * FROM journeys WHERE journey_id = ANY(%s)", (ids,))
-    journeys = {row["journey_id"]: row for row in cur.fetchall()}
-    cur.execute("SELECT * FROM key_results WHERE journey_id = ANY(%s)", (ids,))
-    key_results = {(row["journey_id"], row["key_result_id"]): row for row in cur.fetchall()}
+    journey_rows.execute("SELECT * FROM journeys WHERE journey_id = ANY(%s)", (ids,))
+    key_result_rows.execute("SELECT * FROM key_results WHERE journey_id = ANY(%s)", (ids,))
+    if review_ids:
+        review_rows.execute("SELECT * FROM reviews WHERE review_id = ANY(%s)",
+                            (list(review_ids),))
+    journeys = {row["journey_id"]: row for row in journey_rows.fetchall()}
+    key_results = {(row["journey_id"], row["key_result_id"]): row
+                   for row in key_result_rows.fetchall()}
     reviews: dict[UUID, Row] = {}
     if review_ids:
-        cur.execute("SELECT * FROM reviews WHERE review_id = ANY(%s)", (list(review_ids),))
-        reviews = {row["review_id"]: row for row in cur.fetchall()}
+        reviews = {row["review_id"]: row for row in review_rows.fetchall()}
     return journeys, key_results, reviews
 
 

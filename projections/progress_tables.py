@@ -105,18 +105,20 @@ def load_journeys(cursor: Cursor[Any], journey_ids: Iterable[UUID],
     """
     ids, keys = list(journey_ids), list(task_keys)
     loaded = Loaded()
-    cur = cursor.connection.cursor(row_factory=tuple_row)
-    cur.execute(_SELECT_JOURNEYS, (ids,))
-    journeys = loaded.journeys = {row[0]: _journey(row) for row in cur.fetchall()}
-    cur.execute(_SELECT_KEY_RESULTS, (ids,))
-    for row in cur.fetchall():
+    # All sent before any is fetched: one round trip on a pipelined connection.
+    journey_rows, key_result_rows, task_rows = (
+        cursor.connection.cursor(row_factory=tuple_row) for _ in range(3))
+    journey_rows.execute(_SELECT_JOURNEYS, (ids,))
+    key_result_rows.execute(_SELECT_KEY_RESULTS, (ids,))
+    if keys:
+        task_rows.execute(_SELECT_TASKS, ([j for j, _ in keys], [t for _, t in keys]))
+    journeys = loaded.journeys = {row[0]: _journey(row) for row in journey_rows.fetchall()}
+    for row in key_result_rows.fetchall():
         journeys[row[0]].key_results[row[1]] = _key_result(row)
         loaded.rows[row[0], row[1]] = row
-    if keys:
-        cur.execute(_SELECT_TASKS, ([j for j, _ in keys], [t for _, t in keys]))
-        for row in cur.fetchall():
-            journeys[row[0]].tasks[row[1]] = TaskState(*row[1:])
-            loaded.rows[row[0], row[1]] = row
+    for row in task_rows.fetchall() if keys else ():
+        journeys[row[0]].tasks[row[1]] = TaskState(*row[1:])
+        loaded.rows[row[0], row[1]] = row
     return loaded
 
 

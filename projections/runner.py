@@ -2,9 +2,11 @@
 
 It knows nothing of any view. Each projection gets the batch of decoded events after
 its own tracking position and commits the batch together with its new position, so
-every event is applied exactly once across crashes. A projection that fails is
-halted and recorded in `projection_tracking` (never retried in a loop, never
-silently skipped) while the others go on.
+every event is applied exactly once across crashes. A live round commits every projection's
+share in one transaction (one commit and one position update for all: what keeps a
+command's change visible within milliseconds); if any of them fails, the round is committed
+again projection by projection, and the one that fails is halted and recorded in
+`projection_tracking` (never retried in a loop, never silently skipped) while the others go on.
 
 Beside the live views it drives rebuilds (see `projections.rebuilds`): a projection whose
 code has a new `version` is rebuilt from the start of the log into a shadow schema and
@@ -48,6 +50,7 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_LONGEST_SECONDS = 5.0
 __all__ = ["LEADER_LOCK", "SCHEMA_LOCK", "Projection", "Projector"]
 Dependent = Callable[[Cursor[Any]], None]
+_NEVER = 2**63  # past any position: a projection not in the round takes no event
 
 
 class Projection(Protocol):
@@ -146,10 +149,13 @@ class Projector:
             states = self._states()
             if self.rebuilds.ask_for_new_versions(states):
                 states = self._states()
-            done = self._live_round(states) + self._rebuild_round(states)
-            if done == 0:
+            live = self._live_round(states)
+            rebuilt = self._rebuild_round(states)
+            read += live.count + rebuilt
+            # A live read that came back short reached the end of the log: anything stored
+            # since sent a notification that wakes the projector again (projections.standby).
+            if rebuilt == 0 and (live.at_end or live.count == 0):
                 return read
-            read += done
 
     def run_forever(self, stop: threading.Event) -> None:
         """Wake on NOTIFY, poll anyway, and stand by while another projector leads.
@@ -180,16 +186,18 @@ class Projector:
         with self._pool.connection() as conn, conn.cursor() as cur:
             return tracking.read_all(cur)
 
-    def _live_round(self, states: dict[str, tracking.Tracking]) -> int:
+    def _live_round(self, states: dict[str, tracking.Tracking]) -> Read:
         live = {p.name: states[p.name].position for p in self._projections
                 if states[p.name].version == p.version and not states[p.name].halted}
         if not live:
-            return 0
+            return Read((), None, 0, True)
         read = self._log.read(min(live.values()), self._live_pace)
+        if read.batch and read.failure is None and self.commit_together(live, read.batch):
+            return read
         for projection in self._projections:
             if projection.name in live:
                 self.project(projection, False, live[projection.name], read)
-        return read.count
+        return read
 
     def rebuild(self, names: Collection[str],
                 progress: Callable[[dict[str, tracking.Tracking]], None] = lambda _: None,
@@ -244,6 +252,40 @@ class Projector:
             self._halt(projection, rebuilding, read.failure[0], read.failure[1])
         return position
 
+    def commit_together(self, positions: dict[str, int], batch: Batch) -> bool:
+        """The live projections' shares of one batch in one transaction, with one update of
+        their positions and one round of notifications: what a live round costs when nothing
+        goes wrong. Returns False, having committed nothing, if a projection raised or another
+        projector moved one meanwhile; the caller then commits them one by one (`project`),
+        which isolates a failing event and halts only its projection."""
+        try:
+            # Pipelined: writes go out with the next read of a projection (or the commit)
+            # instead of each waiting for its own answer.
+            with shadow.transaction(self._pool) as cur, cur.connection.pipeline():
+                cur.execute("SET LOCAL synchronous_commit = off")  # see `commit`
+                current = tracking.lock_many(cur, list(positions))
+                if any(state.halted or (state.version, state.position) != (
+                        self._version(name), positions[name]) for name, state in current.items()):
+                    return False  # nothing written: committing releases the row locks only
+                advanced, schema = {}, None
+                for projection in self._projections:
+                    name = projection.name
+                    mine = [(p, e) for p, e in batch if p > positions.get(name, _NEVER)]
+                    if not mine:
+                        continue
+                    if shadow.home_schema(projection) != schema:
+                        schema = shadow.home_schema(projection)
+                        shadow.write_into(cur, schema)
+                    projection.process(cur, mine)
+                    advanced[name] = mine[-1][0]
+                tracking.advance_many(cur, advanced)
+        except _TRANSIENT:
+            raise
+        except Exception as error:
+            logger.info("a live batch failed (%r); committing its projections one by one", error)
+            return False
+        return True
+
     def commit(self, projection: Projection, rebuilding: bool, expected: int,
                batch: Batch) -> bool:
         """One transaction: the batch's rows and the position they bring the view to."""
@@ -268,6 +310,9 @@ class Projector:
             projection.process(cur, batch)
             tracking.advance(cur, name, batch[-1][0])
         return True
+
+    def _version(self, name: str) -> int:
+        return next(p.version for p in self._projections if p.name == name)
 
     def _isolate(self, projection: Projection, rebuilding: bool, position: int,
                  batch: Batch) -> int:

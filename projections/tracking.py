@@ -30,7 +30,18 @@ CREATE TABLE IF NOT EXISTS projection_rebuilds (
 """
 PROGRESS_CHANNEL = "projections_progress"
 _LIVE = "SELECT name, version, position, state, error FROM projection_tracking"
+_ADVANCE_MANY = """
+WITH advanced AS (
+    UPDATE projection_tracking AS t SET position = v.position, updated_at = now()
+    FROM unnest(%s::text[], %s::bigint[]) AS v(name, position) WHERE t.name = v.name
+    RETURNING t.name, t.position)
+SELECT pg_notify(%s, name || ':' || position) FROM advanced"""
 _REBUILD = "SELECT name, version, position, state, error, updated_at FROM projection_rebuilds"
+_REBUILD_FIELDS = ("version", "position", "state", "error", "updated_at")
+_LIVE_AND_REBUILD = (
+    "SELECT t.name, t.version, t.position, t.state, t.error, "
+    + ", ".join(f"r.{field} AS rebuild_{field}" for field in _REBUILD_FIELDS)
+    + " FROM projection_tracking t LEFT JOIN projection_rebuilds r USING (name)")
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,15 @@ def register(cursor: Cursor[Any], name: str, version: int) -> None:
 
 
 def read_all(cursor: Cursor[Any]) -> dict[str, Tracking]:
+    """Every projection with its rebuild, if one is under way: one round trip, as the
+    projector reads this before every round."""
     cur = cursor.connection.cursor(row_factory=dict_row)
-    rebuilds = {row["name"]: Rebuild(**row) for row in cur.execute(_REBUILD).fetchall()}
-    return {row["name"]: Tracking(**row, rebuild=rebuilds.get(row["name"]))
-            for row in cur.execute(_LIVE).fetchall()}
+    states = {}
+    for row in cur.execute(_LIVE_AND_REBUILD).fetchall():
+        build = {field: row.pop(f"rebuild_{field}") for field in _REBUILD_FIELDS}
+        states[row["name"]] = Tracking(**row, rebuild=None if build["version"] is None
+                                       else Rebuild(name=row["name"], **build))
+    return states
 
 
 def lock(cursor: Cursor[Any], name: str) -> Tracking:
@@ -91,6 +107,23 @@ def lock(cursor: Cursor[Any], name: str) -> Tracking:
     row = cur.execute(f"{_LIVE} WHERE name = %s FOR UPDATE", (name,)).fetchone()
     assert row is not None, f"projection {name} is not registered"
     return Tracking(**row)
+
+
+def lock_many(cursor: Cursor[Any], names: list[str]) -> dict[str, Tracking]:
+    """`lock` for several projections in one statement (in a stable order: no deadlock)."""
+    cur = cursor.connection.cursor(row_factory=dict_row)
+    rows = cur.execute(f"{_LIVE} WHERE name = ANY(%s) ORDER BY name FOR UPDATE", (names,))
+    found = {row["name"]: Tracking(**row) for row in rows.fetchall()}
+    missing = set(names) - set(found)
+    assert not missing, f"projections {sorted(missing)} are not registered"
+    return found
+
+
+def advance_many(cursor: Cursor[Any], positions: dict[str, int]) -> None:
+    """`advance` for several projections: one statement, one notification each."""
+    if positions:
+        cursor.execute(_ADVANCE_MANY, (list(positions), list(positions.values()),
+                                       PROGRESS_CHANNEL))
 
 
 def advance(cursor: Cursor[Any], name: str, position: int) -> None:

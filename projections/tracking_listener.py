@@ -85,6 +85,27 @@ class TrackingListener:
             position = served_position()
         return position
 
+    def news(self) -> int | None:
+        """A number that changes whenever anything is heard (or the listener reconnects), or
+        None while not listening: a cache of what the projections built is valid as long as
+        this stays the same (projections/progress_cache.py). Starts the listener."""
+        self.start()
+        news = self._news
+        return news if self.listening.is_set() else None
+
+    def hear_reach(self, position: int, timeout: float) -> bool:
+        """Whether, within `timeout`, every projection was heard to reach `position`: after
+        it, this process serves nothing older (true at once for a listener never started)."""
+        if self._thread is None:
+            return True
+        deadline = time.monotonic() + timeout
+        if not self.listening.wait(timeout):
+            return False
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: bool(self._heard) and min(self._heard.values()) >= position,
+                max(deadline - time.monotonic(), 0))
+
     def _wait(self, target: int, since: int, timeout: float) -> int:
         """Until news after `since` says every projection reached `target`, or `timeout`."""
         def reached() -> bool:

@@ -11,6 +11,13 @@ In one run, on a scratch database (see scripts/scratch.py):
    /v1/journeys/{id}` as each journey's mentee, cycling over the journeys, without
    `If-None-Match`, and the same reads revalidated with their ETag (answered 304).
 
+Nothing is written while it runs, so after each worker's first read of a journey the view is
+served from that process's ProgressCache (projections/progress_cache.py) until the
+projector's next commit: what a dashboard between changes costs. A second server with the
+cache off (`JOURNEYS_VIEW_CACHE_SECONDS=0`), loaded in each round too, gives the cost of a
+read from PostgreSQL every time, for information (`progress_view_uncached_throughput`, the
+case of reads under steady writes, whose freshness bench_lag.py measures).
+
 Prints `metric:` lines (scripts/metrics.py): progress-view throughput against healthz (SPEC 8:
 ≥ 0.7×), its p99 latency under that load (a saturated server's), and the 304 path for
 information; on stderr, each load's CPU per request in gunicorn's workers and in the
@@ -228,20 +235,27 @@ def bench(url: str, journeys: int, rounds: int, seconds: int) -> int:
     readers = [Reader(f"/v1/journeys/{journey}",
                       "Bearer " + mint_token(SECRET, mentee, ["mentee"]))
                for journey, mentee in stored]
+    workers, threads = gunicorn_conf.workers, gunicorn_conf.threads
     with tempfile.TemporaryDirectory(prefix="mj-bench-") as scratch, \
-            api_server(url, SECRET, workers=gunicorn_conf.workers,
-                       threads=gunicorn_conf.threads) as base_url:
+            api_server(url, SECRET, workers=workers, threads=threads) as base_url, \
+            api_server(url, SECRET, workers=workers, threads=threads,
+                       extra_env={"JOURNEYS_VIEW_CACHE_SECONDS": "0"}) as uncached_url:
         revalidating = [Reader(r.path, r.authorization, _answer(base_url, r)[1])
                         for r in readers]
         if {_answer(base_url, r)[0] for r in revalidating} != {304}:
             raise RuntimeError("the progress view did not answer its own ETag with 304")
-        wrk(base_url, readers, 1, Path(scratch))  # every worker's pools and caches warm
+        for server in (base_url, uncached_url):  # every worker's pools and caches warm
+            wrk(server, readers, 1, Path(scratch))
         processes = Processes.find(base_url, url)
-        loads: dict[str, list[Load]] = {"healthz": [], "progress view": [], "revalidated": []}
+        uncached = Processes.find(uncached_url, url)
+        loads: dict[str, list[Load]] = {"healthz": [], "progress view": [], "revalidated": [],
+                                        "uncached": []}
         for _ in range(rounds):
             for name, load in (("healthz", [Reader("/healthz")]), ("progress view", readers),
                                ("revalidated", revalidating)):
                 loads[name].append(wrk(base_url, load, seconds, Path(scratch), processes))
+            loads["uncached"].append(wrk(uncached_url, readers, seconds, Path(scratch),
+                                         uncached))
     for name, series in loads.items():
         print(f"{name}: " + ", ".join(
             f"{load.throughput:.0f}/s p99 {load.p99_ms:.1f} ms, CPU per request "
@@ -295,6 +309,10 @@ def report_loads(loads: dict[str, list[Load]]) -> list[bool]:
         report(Metric("progress_view_revalidated_throughput", revalidated, base,
                       paired_ratio("revalidated", "throughput"), "-", not errors, unit="/s",
                       throughput={"revalidated": revalidated, "healthz": base})),
+        report(Metric("progress_view_uncached_throughput", median("uncached", "throughput"),
+                      base, paired_ratio("uncached", "throughput"), "-", not errors, unit="/s",
+                      throughput={"uncached": median("uncached", "throughput"),
+                                  "healthz": base})),
     ]
 
 if __name__ == "__main__":

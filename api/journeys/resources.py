@@ -74,11 +74,17 @@ class Journey(MethodView):
         the journey's version (and the build of the view). Send it back in If-None-Match to
         revalidate a copy: 304 while it is current. If-Match on a command accepts it too.
         """
-        today = services().today()
+        today, cache = services().today(), services().progress_cache
         held = HeldCopies.parse(request.headers.get("If-None-Match"), today)
-        progress = read_in_one_statement(args.get("min_position"), lambda connection: (
-            read_progress(connection, journey_id, today, held_versions=held.versions,
-                          holds_any=held.any)))
+        progress = cache.find(journey_id, today, args.get("min_position"))
+        if progress is not None:
+            g.projection_position = progress.position
+        else:
+            stamp = cache.stamp()
+            progress = read_in_one_statement(args.get("min_position"), lambda connection: (
+                read_progress(connection, journey_id, today, held_versions=held.versions,
+                              holds_any=held.any)))
+            cache.keep(journey_id, today, progress, stamp)
         if progress.version is None:
             raise NotFound(f"journey {journey_id} not found")
         tag = view_tag(progress.version, today, progress.revision)

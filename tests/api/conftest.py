@@ -22,6 +22,7 @@ from api import create_app
 from api.auth import mint_token
 from api.bootstrap import Services, bootstrap
 from infra.settings import Settings
+from projections.queries import projection_position
 
 SECRET = "x" * 40
 ANALYTICS_KEY = "k" * 40
@@ -92,8 +93,16 @@ class Desk:
         return self.call("PATCH", path, body, **kwargs)
 
     def project(self) -> int:
-        """Brings the read models up to date; returns the position reached."""
-        return self.services.projector().run_once()
+        """Brings the read models up to date; returns how many events it read.
+
+        A process serves a progress view it read until it hears the projector's next commit
+        (projections/progress_cache.py): a test's next read must come after that, as a
+        client's read that follows the projection by more than a moment does."""
+        read = self.services.projector().run_once()
+        with self.services.read_pool.connection() as connection:
+            position = projection_position(connection)
+        assert self.services.tracking_listener.hear_reach(position, timeout=10)
+        return read
 
     # Building a journey step by step
 

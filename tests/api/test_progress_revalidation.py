@@ -180,3 +180,23 @@ def test_who_may_not_see_the_journey_learns_nothing_from_a_tag(desk: Desk,
     problem(stranger, 404)
     problem(desk.get(f"/v1/journeys/{journey.programme_id}", who=ADMIN,
                      headers={"If-None-Match": "*"}), 404)
+
+
+def test_a_process_serves_the_view_it_read_until_it_hears_the_projector_commit(
+        desk: Desk, journey: Journey, services: Services) -> None:
+    desk.project()
+    listener = services.tracking_listener
+    desk.get(journey.path(), who=MENTEE)  # starts the listener
+    assert listener.listening.wait(10)
+    first = desk.get(journey.path(), who=MENTEE)
+    with services.read_pool.connection() as conn:  # behind the projector's back
+        conn.execute("UPDATE journey_progress SET objective_statement = 'changed by hand'")
+
+    assert desk.get(journey.path(), who=MENTEE).get_json() == first.get_json()
+
+    desk.plan_task(journey, title="Rehearse twice")
+    desk.project()
+    fresh = desk.get(journey.path(), who=MENTEE).get_json()
+    assert fresh["objective"]["statement"] == "changed by hand"
+    assert fresh["version"] == first.get_json()["version"] + 1
+    assert fresh["tasks"]["open"] == 1

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
@@ -20,6 +21,7 @@ from infra.database import connection_pool, eventsourcing_env
 from projections import Projector, all_projections, queries
 from projections.journey_progress import JourneyProgressProjection
 from projections.runner import LEADER_LOCK
+from projections.tracking import PROGRESS_CHANNEL
 from tests.conftest import database_cut_off
 
 TODAY = date(2025, 3, 1)
@@ -383,3 +385,17 @@ def test_a_projector_waits_out_a_lost_database_and_resumes_where_its_tracking_sa
     projected = dump(pool)
     assert len(projected["kpi_measurements"]) == 2 * 2
     assert projected == clean_rebuild(app, pool)
+
+
+def test_a_live_round_tells_each_projections_new_position_once(
+        app: Mentoring, pool: ConnectionPool[Any], database_url: str) -> None:
+    journey_id = mentoring_months(app, journeys=1, weeks=1)[0]
+    projector = projector_for(app, pool)
+    projector.run_once()
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {PROGRESS_CHANNEL}")
+        task = app.plan_task(journey_id, "Shadow a review", actor="ann")
+        assert projector.run_once() == 1
+        heard = sorted(n.payload for n in listener.notifies(timeout=1, stop_after=5))
+    assert heard == sorted(f"{p.name}:{task.position}" for p in all_projections())
+    assert {t["position"] for t in tracking(pool).values()} == {task.position}

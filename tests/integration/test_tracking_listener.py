@@ -1,14 +1,17 @@
 """Reads waiting for a position are woken by the projector's progress notifications, not by
 polling; a notification that never arrives is made up for by a recheck, and a listener that
-loses its connection comes back."""
+loses its connection comes back. A progress view kept in an API process (ProgressCache) is
+served only while nothing was heard from the projector since it was read, on the day it was
+read, for no longer than its seconds, and never to a reader waiting for a later position."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from psycopg_pool import ConnectionPool
@@ -16,6 +19,8 @@ from psycopg_pool import ConnectionPool
 from domain.application import Mentoring
 from infra.database import connection_pool, eventsourcing_env
 from projections import Projector, all_projections, queries, tracking
+from projections.progress_cache import ProgressCache
+from projections.progress_document import ProgressRead, read_progress
 from projections.tracking_listener import APPLICATION_NAME, TrackingListener
 
 TODAY = date(2025, 3, 1)
@@ -196,3 +201,100 @@ def test_the_listener_reconnects_after_losing_its_connection(
 
     assert reader.answer() == logged
     assert (reader.queries, listening.wakeups, listening.rechecks) == (2, 1, 0)
+
+
+def a_journey(app: Mentoring) -> tuple[UUID, UUID]:
+    programme_id = app.launch_programme("Leaders", date(2025, 1, 1), actor="admin").id
+    app.enrol_participant(programme_id, "ann", "mentor", "Ann", actor="admin")
+    app.enrol_participant(programme_id, "bob", "mentee", "Bob", actor="admin")
+    journey_id = app.start_journey(programme_id, "ann", "bob", started_on=date(2025, 1, 1),
+                                   actor="admin").id
+    app.set_objective(journey_id, "Lead a team", "Growth", actor="ann")
+    key_result = app.add_key_result(journey_id, "1:1s held", 0, 20, "meetings",
+                                    actor="ann").created["key_result_id"]
+    return journey_id, key_result
+
+
+def read(pool: ConnectionPool[Any], journey_id: UUID) -> ProgressRead:
+    with pool.connection() as conn:
+        return read_progress(conn, journey_id, TODAY)
+
+
+def cached(cache: ProgressCache, pool: ConnectionPool[Any], journey_id: UUID) -> ProgressRead:
+    stamp = cache.stamp()
+    found = read(pool, journey_id)
+    cache.keep(journey_id, TODAY, found, stamp)
+    return found
+
+
+def test_a_view_is_served_until_the_projector_commits_again(
+        app: Mentoring, pool: ConnectionPool[Any], projector: Projector,
+        listen: Callable[..., TrackingListener]) -> None:
+    journey_id, key_result = a_journey(app)
+    projector.run_once()
+    cache = ProgressCache(listen(), seconds=60)
+    first = cached(cache, pool, journey_id)
+    assert first.document is not None
+    assert cache.find(journey_id, TODAY, None) is first
+    assert cache.find(journey_id, TODAY, first.position) is first
+    assert cache.find(journey_id, TODAY, first.position + 1) is None  # waits for more
+    assert cache.find(journey_id, TODAY + timedelta(days=1), None) is None  # another day
+
+    logged = app.log_kpi(journey_id, key_result, 3, date(2025, 2, 1), actor="ann").position
+    assert cache.find(journey_id, TODAY, None) is first  # not projected yet: still the view
+    projector.run_once()
+    until(lambda: cache.find(journey_id, TODAY, None) is None)
+    assert cached(cache, pool, journey_id).position == logged
+
+
+def test_a_view_is_not_served_past_its_seconds(
+        app: Mentoring, pool: ConnectionPool[Any], projector: Projector,
+        listen: Callable[..., TrackingListener]) -> None:
+    journey_id, _ = a_journey(app)
+    projector.run_once()
+    cache = ProgressCache(listen(), seconds=0.2)
+    first = cached(cache, pool, journey_id)
+    assert cache.find(journey_id, TODAY, None) is first
+    time.sleep(0.3)
+    assert cache.find(journey_id, TODAY, None) is None
+
+
+def test_a_commit_heard_during_the_read_voids_what_it_found(
+        app: Mentoring, pool: ConnectionPool[Any], projector: Projector,
+        listen: Callable[..., TrackingListener]) -> None:
+    journey_id, key_result = a_journey(app)
+    projector.run_once()
+    listener = listen()
+    cache = ProgressCache(listener, seconds=60)
+    stamp = cache.stamp()
+    found = read(pool, journey_id)
+    app.log_kpi(journey_id, key_result, 3, date(2025, 2, 1), actor="ann")
+    projector.run_once()
+    until(lambda: listener.news() != stamp)
+    cache.keep(journey_id, TODAY, found, stamp)
+    assert cache.find(journey_id, TODAY, None) is None
+
+
+def test_nothing_is_served_while_the_listener_is_away_or_after_it_came_back(
+        app: Mentoring, pool: ConnectionPool[Any], projector: Projector,
+        listen: Callable[..., TrackingListener]) -> None:
+    journey_id, _ = a_journey(app)
+    projector.run_once()
+    listener = listen()
+    cache = ProgressCache(listener, seconds=60)
+    first = cached(cache, pool, journey_id)
+    with pool.connection() as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE application_name = %s", (APPLICATION_NAME,))
+    until(lambda: listener.reconnections == 1 and listener.listening.is_set())
+    assert cache.find(journey_id, TODAY, None) is None  # notifications may have been missed
+    assert cached(cache, pool, journey_id) == first
+
+
+def test_no_seconds_no_cache(app: Mentoring, pool: ConnectionPool[Any], projector: Projector,
+                             listen: Callable[..., TrackingListener]) -> None:
+    journey_id, _ = a_journey(app)
+    projector.run_once()
+    cache = ProgressCache(listen(), seconds=0)
+    cached(cache, pool, journey_id)
+    assert cache.find(journey_id, TODAY, None) is None

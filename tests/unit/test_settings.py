@@ -38,6 +38,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
             "WEB_CONCURRENCY": "9",
             "JOURNEYS_WEB_THREADS": "8",
             "JOURNEYS_READ_RECHECK_SECONDS": "1.5",
+            "JOURNEYS_VIEW_CACHE_SECONDS": "0",
             "UNRELATED": "ignored",
         }
     )
@@ -54,6 +55,7 @@ def test_every_setting_comes_from_its_environment_variable() -> None:
         web_workers=9,
         web_threads=8,
         read_recheck_seconds=1.5,
+        view_cache_seconds=0.0,
     )
 
 
@@ -75,6 +77,7 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("JOURNEYS_WEB_THREADS", "four", "JOURNEYS_WEB_THREADS must be a whole number, got "
                                          "'four'"),
         ("JOURNEYS_READ_RECHECK_SECONDS", "0", "must be positive, got 0.0"),
+        ("JOURNEYS_VIEW_CACHE_SECONDS", "-0.5", "must be zero or more, got -0.5"),
     ],
 )
 def test_a_malformed_number_is_refused_with_its_name(name: str, value: str, message: str) -> None:
