@@ -55,11 +55,13 @@ class Services:
         self.progress_cache = ProgressCache(self.tracking_listener,
                                             seconds=self.settings.view_cache_seconds)
 
-    def projector(self) -> Projector:
+    def projector(self, rebuild_batch_size: int | None = None) -> Projector:
         return Projector(
             self.read_pool, self.mentoring.recorder, self.mentoring.mapper.to_domain_event,
             all_projections(analytics_key(self.settings)),
             poll_seconds=self.settings.projector_poll_seconds,
+            prefetch=getattr(self.mentoring.mapper, "prefetch_keys", None),
+            rebuild_batch_size=rebuild_batch_size,
         )
 
     def close(self) -> None:

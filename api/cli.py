@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from api.auth import ROLES, mint_token
 from api.erasure_cli import people_cli
 from api.health import projection_report
 from api.journeys_cli import journeys_cli
+from api.rebuild_helpers import HelperFailed, Helpers, batch_size, serve_as_helper, shares
 from infra.database import DATABASE_UNAVAILABLE
 from infra.secrets import jwt_secret
 from infra.settings import Settings
@@ -90,28 +92,37 @@ def _services_once_reachable(stop: threading.Event) -> Any:
 
 @projections_cli.command("rebuild", help="Rebuild projections (all, or those named) from the "
                          "start of the log beside the live views, and swap each in when caught "
-                         "up.")
+                         "up. With --processes N (default 2) the projections are shared out "
+                         "among N processes, each reading the whole log.")
 @click.argument("names", nargs=-1)
-def rebuild_projections(names: tuple[str, ...]) -> None:
+@click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="How many processes share the projections out (one core each).")
+@click.option("--helper", is_flag=True, hidden=True,
+              help="Started by another rebuild command: rebuild NAMES quietly.")
+def rebuild_projections(names: tuple[str, ...], processes: int, helper: bool) -> None:
+    if helper:
+        serve_as_helper()
     services = _services()
-    projector = services.projector()
-    known = [projection.name for projection in projector.projections]
+    known = [projection.name for projection in services.projector().projections]
     unknown = sorted(set(names) - set(known))
     if unknown:
         raise click.UsageError(f"no projection {', '.join(unknown)}; there are "
                                f"{', '.join(known)}")
     chosen = list(names or known)
     collect_garbage_rarely()
-    head = services.mentoring.recorder.max_notification_id
-    with tqdm(total=head() or 0, unit="event", unit_scale=True, file=sys.stderr,
-              desc=f"rebuilding {', '.join(chosen)}", mininterval=0.5) as bar:
-        def progress(states: dict[str, Tracking]) -> None:
-            total = max(head() or 0, int(bar.total or 0))
-            positions = [build.position for name in chosen if (build := states[name].rebuild)]
-            bar.total = total
-            bar.update((min(positions) if positions else total) - int(bar.n))
-
-        final = projector.rebuild(chosen, progress)
+    if helper:  # `processes` is how many share the rebuild, this one among them
+        services.projector(rebuild_batch_size=batch_size(processes)).rebuild(chosen)
+        return  # a halt is in its tracking row: the command reports it
+    mine, *theirs = shares(chosen, processes)
+    projector = services.projector(rebuild_batch_size=batch_size(1 + len(theirs)))
+    projector.rebuilds.request(chosen)  # the bar counts every share from the start
+    helpers = Helpers(theirs, 1 + len(theirs))
+    try:
+        final = _rebuild_with_progress(services, projector, chosen, mine, helpers)
+    except HelperFailed as failure:
+        raise click.ClickException(str(failure)) from None
+    finally:
+        helpers.stop()
     halted = {name: final[name] for name in chosen if final[name].status == "halted"}
     for name, state in halted.items():
         error = state.error or (state.rebuild.error if state.rebuild else None)
@@ -120,6 +131,29 @@ def rebuild_projections(names: tuple[str, ...]) -> None:
         raise SystemExit(1)
     for name in chosen:
         click.echo(f"{name}: version {final[name].version} at position {final[name].position}")
+
+
+def _rebuild_with_progress(services: Any, projector: Any, chosen: list[str], mine: list[str],
+                           helpers: Helpers) -> dict[str, Tracking]:
+    """Rebuild our share while the helpers rebuild theirs; the bar shows the slowest of all."""
+    head = services.mentoring.recorder.max_notification_id
+    with tqdm(total=head() or 0, unit="event", unit_scale=True, file=sys.stderr,
+              desc=f"rebuilding {', '.join(chosen)}", mininterval=0.5) as bar:
+        def progress(states: dict[str, Tracking]) -> None:
+            helpers.check()
+            total = max(head() or 0, int(bar.total or 0))
+            positions = [build.position for name in chosen if (build := states[name].rebuild)]
+            bar.total = total
+            bar.update((min(positions) if positions else total) - int(bar.n))
+
+        final = projector.rebuild(mine, progress)
+        while helpers.check():
+            time.sleep(0.5)
+            final = projector.states()
+            progress(final)
+        final = projector.states()
+        progress(final)
+    return final
 
 
 @projections_cli.command("status", help="Each projection's position, lag (events, seconds) and "

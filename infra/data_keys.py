@@ -5,7 +5,9 @@ personal data is forgotten: it happens inside the transaction that stores the er
 (`KeyShredder`), and nothing ever re-creates it (a later key for the same owner is a new
 key with a new id).
 
-Every process caches keys, because decoding a journey must not cost a query per event. A
+Every process caches keys, because decoding a journey must not cost a query per event, and a
+reader of many events (the projector) asks for every key a page of events needs in one query
+(`prefetch`) rather than one by one as it meets them. A
 destruction also bumps the counter in `data_key_erasures`; each process reads it after every
 read of the event store and drops its cached keys when it moved, so an erasure committed by
 one process is honoured by the next read in every other.
@@ -52,6 +54,9 @@ class DataKeys(Protocol):
     def key(self, key_id: UUID) -> DataKey | None:
         """The key with this id, or None once it has been destroyed."""
 
+    def prefetch(self, key_ids: Iterable[UUID]) -> None:
+        """Reads, in one go, those of these keys not yet known: `key` then answers from memory."""
+
     def live_key(self, owner: str) -> DataKey | None:
         """The owner's key if it has one, without making one (to export it)."""
 
@@ -77,6 +82,9 @@ class MemoryDataKeys:
 
     def key(self, key_id: UUID) -> DataKey | None:
         return next((k for k in self._keys.values() if k.key_id == key_id), None)
+
+    def prefetch(self, key_ids: Iterable[UUID]) -> None:
+        pass  # all in memory already
 
     def live_key(self, owner: str) -> DataKey | None:
         return self._keys.get(owner)
@@ -141,6 +149,21 @@ class PostgresDataKeys:
         key = DataKey(key_id, bytes(row["secret"]))
         self._remember(key, row["owner"], seen)
         return key
+
+    def prefetch(self, key_ids: Iterable[UUID]) -> None:
+        wanted = {key_id for key_id in key_ids
+                  if key_id not in self._by_id and key_id not in self._destroyed}
+        if not wanted:
+            return
+        seen = self._erasures
+        with self._datastore.get_connection() as connection:
+            rows = connection.execute(
+                "SELECT key_id, owner, secret FROM data_keys WHERE key_id = ANY(%s)",
+                (list(wanted),)).fetchall()
+        for row in rows:
+            self._remember(DataKey(row["key_id"], bytes(row["secret"])), row["owner"], seen)
+        with self._lock:
+            self._destroyed.update(wanted - {row["key_id"] for row in rows})
 
     def live_key(self, owner: str) -> DataKey | None:
         with self._datastore.get_connection() as connection:

@@ -10,14 +10,15 @@ each event is sealed once, when it is first stored: its stored bytes never chang
 which is what a hash chain over them needs.
 
 Reading back, a text whose key is gone reads as `[erased]`; a text that does not authenticate
-raises `TamperedText`.
+raises `TamperedText`. A reader of many stored events at once (the projector) calls
+`prefetch_keys` with their stored states first, so a whole page needs one query for its keys.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,8 @@ from infra.sealed_text import (
     DataKey,
     TamperedText,
     is_sealed,
+    key_ids_in,
+    opened,
     seal,
     sealing_key_id,
     unseal,
@@ -41,6 +44,7 @@ from infra.sealed_text import (
 
 Transform = Callable[[str, str], str]  # (owner, text) -> text
 SNAPSHOT_TEXTS = "sealed_texts"
+MAX_OWNERS = 100_000  # journeys whose owner name is kept, not spelt again for each event
 
 
 class PersonalDataMapper(Mapper[UUID]):
@@ -48,10 +52,16 @@ class PersonalDataMapper(Mapper[UUID]):
                  cipher: Cipher | None = None, *, keys: DataKeys | None = None) -> None:
         super().__init__(transcoder, compressor, cipher)
         self.keys: DataKeys = MemoryDataKeys() if keys is None else keys
+        self._journey_owners: dict[Any, str] = {}
+        self._attribute_names: dict[str, str] = {}  # event classes' attributes: a few dozen
 
     def on_keys_destroyed(self, listener: Callable[[], None]) -> None:
         """What opened text must be forgotten once its keys are gone (`Mentoring`'s cache)."""
         self.keys.add_destruction_listener(listener)
+
+    def prefetch_keys(self, states: Iterable[bytes]) -> None:
+        """Fetch, in one query, every key that the texts sealed in these stored states need."""
+        self.keys.prefetch(key_ids_in(states))
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = (self._sealed_journey_snapshot(domain_event)
@@ -65,12 +75,15 @@ class PersonalDataMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
+        # Every decoded event would have its own copy of each attribute's name (a third of
+        # the memory a page of decoded events takes): share one.
+        names = self._attribute_names
+        object.__setattr__(domain_event, "__dict__", {
+            names.setdefault(name, name): value for name, value in vars(domain_event).items()})
         if _is_journey_snapshot(domain_event) and SNAPSHOT_TEXTS in vars(domain_event)["state"]:
             self._open_journey_snapshot(domain_event)
             return domain_event
-        state = self._with_texts(domain_event, self._unseal)
-        if state is not None:
-            object.__setattr__(domain_event, "__dict__", state)
+        self._with_texts(domain_event, self._unseal, vars(domain_event))  # fresh: in place
         return domain_event
 
     def _seal(self, owner: str, text: str) -> str:
@@ -79,8 +92,8 @@ class PersonalDataMapper(Mapper[UUID]):
     def _unseal(self, owner: str, text: str) -> str:
         if not is_sealed(text):
             return text  # stored before texts were sealed
-        key = self.keys.key(sealing_key_id(text))
-        return ERASED if key is None else unseal(text, key, owner)
+        text_or_none = opened(text, self.keys.key, owner)
+        return ERASED if text_or_none is None else text_or_none
 
     def _sealed_journey_snapshot(self, snapshot: Any) -> dict[str, Any]:
         """The snapshot's attributes with every text of the journey's state moved, in the
@@ -112,13 +125,15 @@ class PersonalDataMapper(Mapper[UUID]):
         if next(texts, None) is not None:
             raise TamperedText(f"a snapshot of {owner} holds more texts than its state")
 
-    def _with_texts(self, event: Any, transform: Transform) -> dict[str, Any] | None:
+    def _with_texts(self, event: Any, transform: Transform,
+                    state: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """A copy of the event's attributes with each personal text transformed, or None when
-        the event carries none. The event itself is never changed: it may be live state."""
+        the event carries none. The event itself is never changed (it may be live state),
+        unless its own attributes are given as `state`: an event just decoded."""
         name = type(event).__name__
-        state = dict(vars(event))
+        state = dict(vars(event)) if state is None else state
         if name in JOURNEY_TEXT:
-            owner = journey_owner(event.originator_id)
+            owner = self._journey_owner(event.originator_id)
             for path in JOURNEY_TEXT[name]:
                 field, _, item = path.partition(".")
                 if not item:
@@ -136,6 +151,15 @@ class PersonalDataMapper(Mapper[UUID]):
         else:
             return None
         return state
+
+
+    def _journey_owner(self, journey_id: Any) -> str:
+        owner = self._journey_owners.get(journey_id)
+        if owner is None:
+            if len(self._journey_owners) >= MAX_OWNERS:
+                self._journey_owners.clear()
+            owner = self._journey_owners[journey_id] = journey_owner(journey_id)
+        return owner
 
 
 def offline_mapper(keys: Mapping[str, DataKey] | None = None) -> PersonalDataMapper:

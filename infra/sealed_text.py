@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -18,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 PREFIX = "sealed:v1:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
+# The start of a sealed text inside a JSON document: 22 base64 characters hold the key's id.
+_SEALED_IN_JSON = re.compile(rb'"sealed:v1:([A-Za-z0-9_-]{22})')
 
 
 class TamperedText(ValueError):
@@ -52,8 +56,26 @@ def sealing_key_id(token: str) -> UUID:
     return UUID(bytes=_raw(token)[:16])
 
 
-def unseal(token: str, key: DataKey, owner: str) -> str:
+def opened(token: str, key_of: Callable[[UUID], DataKey | None], owner: str) -> str | None:
+    """The text, or None when `key_of` knows no key for it (destroyed); as `unseal` with
+    `sealing_key_id`, decoding the token once."""
     raw = _raw(token)
+    key = key_of(UUID(bytes=raw[:16]))
+    return None if key is None else _open(raw, key, owner)
+
+
+def key_ids_in(documents: Iterable[bytes]) -> set[UUID]:
+    """The ids of the keys that texts sealed anywhere in these JSON documents need (without
+    parsing them: to fetch every key a page of stored events needs before decoding any)."""
+    spelt: set[bytes] = set().union(*map(_SEALED_IN_JSON.findall, documents))
+    return {UUID(bytes=base64.urlsafe_b64decode(key_id + b"==")[:16]) for key_id in spelt}
+
+
+def unseal(token: str, key: DataKey, owner: str) -> str:
+    return _open(_raw(token), key, owner)
+
+
+def _open(raw: bytes, key: DataKey, owner: str) -> str:
     nonce, sealed = raw[16:16 + NONCE_BYTES], raw[16 + NONCE_BYTES:]
     try:
         return key.cipher.decrypt(nonce, sealed, owner.encode()).decode()

@@ -28,7 +28,15 @@ from psycopg_pool import ConnectionPool
 
 from infra.database import DATABASE_UNAVAILABLE
 from projections import shadow, tracking
-from projections.batches import LARGEST_BATCH, REBUILD_BATCH, Batch, EventLog, Pace, Read
+from projections.batches import (
+    LARGEST_BATCH,
+    REBUILD_BATCH,
+    Batch,
+    EventLog,
+    Pace,
+    Prefetch,
+    Read,
+)
 from projections.rebuilds import Rebuilds
 from projections.standby import LEADER_LOCK, follow_log
 
@@ -96,16 +104,17 @@ class Projector:
                  decode: Callable[[Notification], Any], projections: Sequence[Projection],
                  poll_seconds: float = 1.0, batch_size: int = BATCH_SIZE,
                  dependents: Sequence[Dependent] = (),
-                 rebuild_batch_size: int | None = None) -> None:
+                 rebuild_batch_size: int | None = None, prefetch: Prefetch | None = None) -> None:
         """`batch_size` is the largest live batch (and rebuild batch, unless given apart);
         `dependents` recreate whatever is built on the views (analyst views) after the tables
-        are created and after every swap."""
+        are created and after every swap; `prefetch` reads the data keys a page of stored
+        events needs before it is decoded (see `EventLog`)."""
         if rebuild_batch_size is None:
             rebuild_batch_size = REBUILD_BATCH if batch_size == BATCH_SIZE else batch_size
         self._pool, self._recorder = pool, recorder
         self._projections = list(projections)
         self._poll_seconds = poll_seconds
-        self._log = EventLog(pool, recorder, decode)
+        self._log = EventLog(pool, recorder, decode, prefetch)
         self._live_pace, self._rebuild_pace = Pace(batch_size), Pace(rebuild_batch_size)
         self._dependents = list(dependents)
         self.rebuilds = Rebuilds(pool, self._log, self._projections, self._dependents)
@@ -168,6 +177,10 @@ class Projector:
             except _TRANSIENT as error:
                 self.rebuilds.forget()
                 stop.wait(outage.retry_after(error))
+
+    def states(self) -> dict[str, tracking.Tracking]:
+        """Every projection's tracking row, with its rebuild's."""
+        return self._states()
 
     def _states(self) -> dict[str, tracking.Tracking]:
         with self._pool.connection() as conn, conn.cursor() as cur:

@@ -1,5 +1,6 @@
 """Data keys in PostgreSQL: destroyed only if the erasure commits, honoured by every process
-at its next read, and made once per owner however many processes ask at once."""
+at its next read, made once per owner however many processes ask at once, and read in one
+query for a whole page of the log."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from domain.errors import Conflict
 from domain.journey import Journey
 from domain.personal_data import ERASED
 from infra.data_keys import PostgresDataKeys, journey_owner
-from infra.database import eventsourcing_env
+from infra.database import connection_pool, eventsourcing_env
 from infra.event_store import JourneyRecorder
+from projections.batches import EventLog, Pace
 
 TODAY = date(2026, 11, 27)
 STARTED_ON = date(2026, 9, 1)
@@ -109,3 +111,36 @@ def test_processes_making_an_owners_first_key_at_once_agree_on_one(
 
     assert made[0] == made[1]
     assert keys_in_table(database_url).count("journey:new") == 1
+
+
+def test_a_page_of_stored_events_needs_one_query_for_all_its_keys_and_erased_texts_stay_erased(
+        apps: tuple[Mentoring, Mentoring], database_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    api, _ = apps
+    kept, erased = a_journey(api), a_journey(api)
+    api.erase_personal_data(erased, "request 9", actor="dpo")
+    reader = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)  # no key cached
+    datastore = reader.factory.datastore  # type: ignore[attr-defined]
+    queries = []
+    connect = datastore.get_connection
+
+    def counted() -> Any:
+        queries.append(1)
+        return connect()
+
+    monkeypatch.setattr(datastore, "get_connection", counted)
+    pool = connection_pool(database_url)
+    try:
+        log = EventLog(pool, reader.recorder, reader.mapper.to_domain_event,
+                       getattr(reader.mapper, "prefetch_keys", None))
+        read = log.read(0, Pace(1000, 1000))
+    finally:
+        pool.close()
+        reader.close()
+
+    assert read.failure is None and read.at_end
+    assert len(queries) == 1  # every key of the page (journeys' and people's) at once
+    why = {event.originator_id: event.why for _, event in read.batch if hasattr(event, "why")}
+    assert why == {kept: "Ben was promoted", erased: ERASED}
+    names = {event.display_name for _, event in read.batch if hasattr(event, "display_name")}
+    assert names == {"Ann", "Ben"}
