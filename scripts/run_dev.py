@@ -39,8 +39,9 @@ def main() -> int:
     database_url = resolve_database_url(settings)
     # Children inherit this environment plus the two values they must agree on.
     env = {**os.environ, "DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": jwt_secret(settings)}
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    stop = _StopOnce()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
         children["API"] = _spawn(["run", "--host", "127.0.0.1", "--port", str(settings.port)], env)
@@ -66,8 +67,19 @@ class ChildDied(Exception):
     pass
 
 
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop
+class _StopOnce:
+    """Raises Stop at the first SIGTERM or SIGINT only: a second one (make passes SIGTERM on,
+    a user presses Ctrl-C again) must not cut short the stopping of the children and of the
+    embedded PostgreSQL. (Ignoring the signals from inside the handler would not do: Python
+    then reports a signal already pending as a race condition.)"""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise Stop
 
 
 def _spawn(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,10 @@ class Client:
         return response.json()
 
 
-@pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def launched(database_url: str, tmp_path: Path,
+             stop_with: tuple[signal.Signals, ...] = (signal.SIGINT,)) -> Iterator[str]:
+    """`make run`'s launcher, stopped afterwards with `stop_with`, which must end it cleanly."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url,
            "JOURNEYS_JWT_SECRET": SECRET, "JOURNEYS_VAR_DIR": str(tmp_path / "var"),
@@ -68,10 +71,24 @@ def service(database_url: str, tmp_path: Path) -> Iterator[str]:
                    for line in output)
         yield f"http://127.0.0.1:{port}"
     finally:
-        launcher.send_signal(signal.SIGINT)
+        for signum in stop_with:
+            launcher.send_signal(signum)
         launcher.wait(timeout=30)
         reader.join()
         assert launcher.returncode == 0, "".join(output)
+        assert "Traceback" not in "".join(output), "".join(output)
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[str]:
+    with launched(database_url, tmp_path) as url:
+        yield url
+
+
+def test_a_second_signal_while_stopping_does_not_cut_the_stop_short(
+        database_url: str, tmp_path: Path) -> None:
+    with launched(database_url, tmp_path, stop_with=(signal.SIGINT, signal.SIGTERM)) as url:
+        assert requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
 
 
 def _wait_for_announcement(output: list[str], launcher: subprocess.Popen[str]) -> None:
