@@ -298,3 +298,16 @@ def test_no_seconds_no_cache(app: Mentoring, pool: ConnectionPool[Any], projecto
     cache = ProgressCache(listen(), seconds=0)
     cached(cache, pool, journey_id)
     assert cache.find(journey_id, TODAY, None) is None
+
+
+def test_a_full_cache_starts_afresh(app: Mentoring, pool: ConnectionPool[Any],
+                                    projector: Projector,
+                                    listen: Callable[..., TrackingListener]) -> None:
+    first_id, _ = a_journey(app)
+    second_id, _ = a_journey(app)
+    projector.run_once()
+    cache = ProgressCache(listen(), seconds=60, entries=1)
+    cached(cache, pool, first_id)
+    second = cached(cache, pool, second_id)
+    assert cache.find(first_id, TODAY, None) is None
+    assert cache.find(second_id, TODAY, None) is second
