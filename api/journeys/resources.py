@@ -80,10 +80,12 @@ class Journey(MethodView):
         if progress is not None:
             g.projection_position = progress.position
         else:
+            # A view that will be kept is read whole, even for a client holding it already.
             stamp = cache.stamp()
+            skip = HeldCopies() if stamp is not None else held
             progress = read_in_one_statement(args.get("min_position"), lambda connection: (
-                read_progress(connection, journey_id, today, held_versions=held.versions,
-                              holds_any=held.any)))
+                read_progress(connection, journey_id, today, held_versions=skip.versions,
+                              holds_any=skip.any)))
             cache.keep(journey_id, today, progress, stamp)
         if progress.version is None:
             raise NotFound(f"journey {journey_id} not found")
