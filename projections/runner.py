@@ -50,7 +50,6 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_LONGEST_SECONDS = 5.0
 __all__ = ["LEADER_LOCK", "SCHEMA_LOCK", "Projection", "Projector"]
 Dependent = Callable[[Cursor[Any]], None]
-_NEVER = 2**63  # past any position: a projection not in the round takes no event
 
 
 class Projection(Protocol):
@@ -263,22 +262,22 @@ class Projector:
             # instead of each waiting for its own answer.
             with shadow.transaction(self._pool) as cur, cur.connection.pipeline():
                 cur.execute("SET LOCAL synchronous_commit = off")  # see `commit`
-                current = tracking.lock_many(cur, list(positions))
-                if any(state.halted or (state.version, state.position) != (
-                        self._version(name), positions[name]) for name, state in current.items()):
+                live = [p for p in self._projections if p.name in positions]
+                current = tracking.lock_many(cur, [p.name for p in live])
+                if any(current[p.name].halted or (current[p.name].version, current[
+                        p.name].position) != (p.version, positions[p.name]) for p in live):
                     return False  # nothing written: committing releases the row locks only
                 advanced, schema = {}, None
-                for projection in self._projections:
-                    name = projection.name
-                    mine = [(p, e) for p, e in batch if p > positions.get(name, _NEVER)]
+                for projection in live:
+                    mine = [(q, e) for q, e in batch if q > positions[projection.name]]
                     if not mine:
                         continue
                     if shadow.home_schema(projection) != schema:
                         schema = shadow.home_schema(projection)
                         shadow.write_into(cur, schema)
                     projection.process(cur, mine)
-                    advanced[name] = mine[-1][0]
-                tracking.advance_many(cur, advanced)
+                    advanced[projection.name] = mine[-1][0]
+                tracking.advance(cur, advanced)
         except _TRANSIENT:
             raise
         except Exception as error:
@@ -308,11 +307,8 @@ class Projector:
             if current.halted or (current.version, current.position) != (version, expected):
                 return False  # another projector got here first
             projection.process(cur, batch)
-            tracking.advance(cur, name, batch[-1][0])
+            tracking.advance(cur, {name: batch[-1][0]})
         return True
-
-    def _version(self, name: str) -> int:
-        return next(p.version for p in self._projections if p.name == name)
 
     def _isolate(self, projection: Projection, rebuilding: bool, position: int,
                  batch: Batch) -> int:

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS projection_rebuilds (
 """
 PROGRESS_CHANNEL = "projections_progress"
 _LIVE = "SELECT name, version, position, state, error FROM projection_tracking"
-_ADVANCE_MANY = """
+_ADVANCE = """
 WITH advanced AS (
     UPDATE projection_tracking AS t SET position = v.position, updated_at = now()
     FROM unnest(%s::text[], %s::bigint[]) AS v(name, position) WHERE t.name = v.name
@@ -103,10 +103,7 @@ def read_all(cursor: Cursor[Any]) -> dict[str, Tracking]:
 
 def lock(cursor: Cursor[Any], name: str) -> Tracking:
     """Lock the row for this transaction, so two projectors never apply the same batch."""
-    cur = cursor.connection.cursor(row_factory=dict_row)
-    row = cur.execute(f"{_LIVE} WHERE name = %s FOR UPDATE", (name,)).fetchone()
-    assert row is not None, f"projection {name} is not registered"
-    return Tracking(**row)
+    return lock_many(cursor, [name])[name]
 
 
 def lock_many(cursor: Cursor[Any], names: list[str]) -> dict[str, Tracking]:
@@ -119,19 +116,11 @@ def lock_many(cursor: Cursor[Any], names: list[str]) -> dict[str, Tracking]:
     return found
 
 
-def advance_many(cursor: Cursor[Any], positions: dict[str, int]) -> None:
-    """`advance` for several projections: one statement, one notification each."""
+def advance(cursor: Cursor[Any], positions: dict[str, int]) -> None:
+    """Each projection named to its new position, in one statement, and a notification
+    `<name>:<position>` for each (projections/tracking_listener.py)."""
     if positions:
-        cursor.execute(_ADVANCE_MANY, (list(positions), list(positions.values()),
-                                       PROGRESS_CHANNEL))
-
-
-def advance(cursor: Cursor[Any], name: str, position: int) -> None:
-    cursor.execute(
-        "UPDATE projection_tracking SET position = %s, updated_at = now() WHERE name = %s",
-        (position, name),
-    )
-    cursor.execute("SELECT pg_notify(%s, %s)", (PROGRESS_CHANNEL, f"{name}:{position}"))
+        cursor.execute(_ADVANCE, (list(positions), list(positions.values()), PROGRESS_CHANNEL))
 
 
 def halt(cursor: Cursor[Any], name: str, error: str) -> None:

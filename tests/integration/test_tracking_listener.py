@@ -179,7 +179,7 @@ def test_a_projection_the_listener_never_heard_of_holds_the_read_back_without_po
     until(lambda: listening.wakeups == 1 and listening.waiting == 1)
     assert reader.queries == 2  # looked once when woken, saw mentor_workload at 0, waits
     with pool.connection() as conn, conn.cursor() as cursor:
-        tracking.advance(cursor, "mentor_workload", logged)
+        tracking.advance(cursor, {"mentor_workload": logged})
 
     assert reader.answer() == logged
     assert (reader.queries, listening.wakeups, listening.rechecks) == (3, 2, 0)
