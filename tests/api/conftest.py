@@ -8,7 +8,8 @@ Today is fixed at 2026-11-27; the projector never runs in the background (call `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
@@ -167,15 +168,23 @@ class Desk:
             "outcome": "achieved", "retrospective": "We got there"}, who=MENTOR), 200)["version"]
 
 
-@pytest.fixture
-def services(database_url: str) -> Iterator[Services]:
+@contextmanager
+def built_services(database_url: str, *, today: Callable[[], date] = lambda: TODAY,
+                   **environment: str) -> Iterator[Services]:
+    """The services a test's app runs on, with the tests' secrets and any other settings."""
     settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET,
-                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY})
-    built = bootstrap(settings, today=lambda: TODAY)
+                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY, **environment})
+    built = bootstrap(settings, today=today)
     try:
         yield built
     finally:
         built.close()
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[Services]:
+    with built_services(database_url) as built:
+        yield built
 
 
 @pytest.fixture

@@ -11,20 +11,18 @@ from typing import Any
 import pytest
 
 from api import create_app
-from api.bootstrap import Services, bootstrap
+from api.bootstrap import Services
 from domain.personal_data import ERASED
-from infra.settings import Settings
 from projections.journey_progress import JourneyProgressProjection
 from projections.progress_document import view_revision
 from tests.api.conftest import (
     ADMIN,
-    ANALYTICS_KEY,
     MENTEE,
-    SECRET,
     TODAY,
     Desk,
     Journey,
     Person,
+    built_services,
     problem,
     saved,
 )
@@ -49,13 +47,8 @@ def calendar() -> Calendar:
 
 @pytest.fixture
 def services(database_url: str, calendar: Calendar) -> Iterator[Services]:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET,
-                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY})
-    built = bootstrap(settings, today=calendar)
-    try:
+    with built_services(database_url, today=calendar) as built:
         yield built
-    finally:
-        built.close()
 
 
 @pytest.fixture

@@ -15,23 +15,16 @@ import pytest
 from werkzeug.test import TestResponse
 
 from api import create_app
-from api.bootstrap import Services, bootstrap
-from infra.settings import Settings
-from tests.api.conftest import ANALYTICS_KEY, MENTEE, SECRET, TODAY, Desk, saved
+from api.bootstrap import Services
+from tests.api.conftest import MENTEE, Desk, built_services, saved
 
 SYNC_SECONDS = 10.0
 
 
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": SECRET,
-                                  "JOURNEYS_ANALYTICS_KEY": ANALYTICS_KEY,
-                                  "JOURNEYS_READ_RECHECK_SECONDS": "60"})
-    built = bootstrap(settings, today=lambda: TODAY)
-    try:
+    with built_services(database_url, JOURNEYS_READ_RECHECK_SECONDS="60") as built:
         yield built
-    finally:
-        built.close()
 
 
 @pytest.fixture
