@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 
 from infra.settings import Settings
+from scripts.cpu_usage import descendants, high_water_kb
 from scripts.metrics import Metric, report
 from scripts.scratch import flask_env, scratch_database, spawn_flask
 from scripts.synthetic import fill_store
@@ -104,34 +105,6 @@ def timed(command: list[str], env: dict[str, str], *, flask: bool = False
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed with exit code {child.returncode}")
     return elapsed, max(sum(peaks.values()), usage.ru_maxrss) / 1024
-
-
-def descendants(pid: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
-
-
-def high_water_kb(pid: int) -> int:
-    """The process's peak resident set size so far (0 once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def check_views(url: str, events: int) -> None:

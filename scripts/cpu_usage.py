@@ -1,4 +1,4 @@
-"""CPU seconds spent by the processes of a benchmark, read from /proc (Linux).
+"""CPU seconds (and peak memory) of the processes of a benchmark, read from /proc (Linux).
 
 On a machine shared with other work, wall-clock latencies say little about where a run's time
 went; the CPU each part of the system used (API workers, projector, PostgreSQL backends, the
@@ -117,6 +117,30 @@ def tree_cpu_seconds(pid: int) -> float:
             if child and int(child[1]) == pid:
                 total += int(child[11]) + int(child[12])
     return total / _TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: its children, theirs, and so on."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def high_water_kb(pid: int) -> int:
+    """The process's peak resident set size so far, in kB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _stat(pid: int) -> list[str] | None:
