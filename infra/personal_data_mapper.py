@@ -152,7 +152,6 @@ class PersonalDataMapper(Mapper[UUID]):
             return None
         return state
 
-
     def _journey_owner(self, journey_id: Any) -> str:
         owner = self._journey_owners.get(journey_id)
         if owner is None:
