@@ -2,90 +2,33 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from functools import partial
-from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import (
-    AggregateNotFoundError,
-    Application,
-    LRUCache,
-    ProcessingEvent,
-)
-from eventsourcing.persistence import (
-    IntegrityError,
-    InterfaceError,
-    JSONTranscoder,
-    OperationalError,
-    Recording,
-)
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from domain.command_queue import CommandQueues, Waiting
-from domain.errors import Conflict, DomainError, NotFound, StaleVersion
+from domain.errors import Conflict, NotFound
 from domain.history import FeedEvent, RecordedEvent, StreamReader, event_feed
 from domain.journey import Journey
 from domain.membership import JourneyMembership, MembershipCache
 from domain.programme import Programme
 from domain.realignment import Realignment
+from domain.saving import MAX_ATTEMPTS, Saved, SavingInTurns, replay, store_context
 from domain.transcodings import register_mentoring_transcodings
 
-A = TypeVar("A", Journey, Programme)
-MAX_ATTEMPTS = 10
+__all__ = ["MAX_ATTEMPTS", "Mentoring", "Saved", "replay", "store_context"]
+
 CACHED_AGGREGATES = 1000
-TURN_STRIPES = 64
-logger = logging.getLogger(__name__)
-
-#: Context for the event store's transaction participants, set by a caller around a command:
-#: `save` passes it on with the events, so what a participant records from it commits in the
-#: same transaction as the command's events, or not at all. The API sets `idempotency` here
-#: (the request's key, fingerprint and answer), which keeps it out of every command's signature.
-store_context: ContextVar[Mapping[str, Any]] = ContextVar(
-    "store_context", default=MappingProxyType({}))
 
 
-@dataclass(frozen=True)
-class Saved:
-    """What a command stored: the aggregate's id and new version, the global position of its
-    last event, and the ids of anything it created (`key_result_id`, `task_id`, ...)."""
+class Mentoring(SavingInTurns):
+    """The commands and the write side's queries; how a command is saved (the aggregate
+    cache, turns per aggregate, retries after a lost race) is `SavingInTurns`'s.
 
-    id: UUID
-    version: int
-    position: int
-    created: Mapping[str, UUID] = field(default_factory=dict)
-
-
-def replay(aggregate: Any, events: Iterable[Any]) -> Any:
-    """Applies the events in order: the library's `project_aggregate` without its per-event
-    `isinstance` against a runtime-checkable Protocol, which on Python 3.11 cost more than
-    applying the event (a fifth of a command's CPU time)."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-class Mentoring(Application[UUID]):
-    """The commands and the write side's queries.
-
-    The last state of up to CACHED_AGGREGATES aggregates is kept in memory: a command reads
-    only the events stored since (the library's fast-forward, one query as before) instead of
-    the snapshot and every event after it, each decoded and its free text unsealed, which was
-    most of a command's CPU time. Every command works on a copy, and always on the latest
-    stored state, as without the cache. An erasure reaches a cached journey as its
-    `PersonalDataErased` event, whose replay forgets the text (`forget_journey_text`); and a
-    mapper that seals text under keys (`on_keys_destroyed`) empties the cache whenever this
-    process learns that keys were destroyed, so no text opened with them outlives them here.
-
-    The commands of one process on one aggregate take turns (a lock per aggregate, striped):
-    two threads would only race to store the same version, the loser reading and deciding
-    again. The turn also covers reading from the cache, whose fast-forward changes the cached
-    state in place while the library copies it outside its own lock.
+    An erasure reaches a cached journey as its `PersonalDataErased` event, whose replay
+    forgets the text (`forget_journey_text`).
     """
 
     name = "Mentoring"
@@ -98,11 +41,6 @@ class Mentoring(Application[UUID]):
                  today: Callable[[], date] = date.today) -> None:
         super().__init__(env)
         self.today = today
-        self._turns = [threading.RLock() for _ in range(TURN_STRIPES)]
-        self._queues = CommandQueues()
-        on_keys_destroyed = getattr(self.mapper, "on_keys_destroyed", None)
-        if on_keys_destroyed is not None:
-            on_keys_destroyed(self._forget_cached_aggregates)
         self._memberships = MembershipCache()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -313,19 +251,6 @@ class Mentoring(Application[UUID]):
         return self._change(Journey, journey_id, expected_version,
                             lambda j: j.erase_personal_data(reason, actor=actor))
 
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Saves as the library does, handing the store the caller's `store_context` too."""
-        return super().save(*objs, **{**store_context.get(), **kwargs})
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshots are taken after the command's events have committed: one lost to the
-        database going away only makes later loads replay a few more events, and must not
-        turn a stored command into an error its client would retry."""
-        try:
-            super()._take_snapshots(processing_event)
-        except (OperationalError, InterfaceError) as error:
-            logger.warning("snapshot not taken, the database is unavailable: %s", error)
-
     # Reading aggregates and history
 
     def journey_membership(self, journey_id: UUID) -> JourneyMembership | None:
@@ -363,154 +288,3 @@ class Mentoring(Application[UUID]):
                                                            inclusive_of_start=False)
         return event_feed(notifications, self.mapper.to_domain_event,
                           lambda journey_id: self.get(Journey, journey_id, version=1).programme_id)
-
-    def get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
-        """The aggregate (as of `version`), or NotFound; an id of another kind is not found."""
-        what = "journey" if kind is Journey else "programme"
-        try:
-            if version is None:
-                with self._turn(aggregate_id):
-                    aggregate: Any = self.repository.get(aggregate_id, projector_func=replay)
-            else:
-                aggregate = self.repository.get(aggregate_id, version=version,
-                                                projector_func=replay)
-        except AggregateNotFoundError:
-            raise NotFound(f"{what} {aggregate_id} not found") from None
-        if not isinstance(aggregate, kind):
-            raise NotFound(f"{what} {aggregate_id} not found")
-        if version is not None and aggregate.version != version:
-            raise NotFound(f"{what} {aggregate_id} has no version {version}")
-        return aggregate
-
-    # Saving with optimistic concurrency
-
-    def _change(
-        self, kind: type[A], aggregate_id: UUID, expected_version: int | None,
-        command: Callable[[A], Mapping[str, UUID] | None],
-    ) -> Saved:
-        """Applies the command to the latest state and saves it.
-
-        Without an expected version, losing a race to another writer means trying again on
-        the fresh state, so concurrent writers never lose each other's events; with one, the
-        caller asked for exactly that version and is told it is stale.
-
-        Commands of this process waiting for the same aggregate are decided one after the
-        other and stored in one transaction (domain/command_queue.py); one whose caller set a
-        store context (an idempotency key, recorded with exactly its own events) goes alone.
-        """
-        if store_context.get():
-            return self._change_alone(kind, aggregate_id, expected_version, command)
-        waiting = Waiting(expected_version, command)
-        self._queues.perform(aggregate_id, waiting,
-                             partial(self._store_together, kind, aggregate_id))
-        if waiting.error is not None:
-            raise waiting.error
-        return cast(Saved, waiting.saved)
-
-    def _change_alone(
-        self, kind: type[A], aggregate_id: UUID, expected_version: int | None,
-        command: Callable[[A], Mapping[str, UUID] | None],
-    ) -> Saved:
-        for _ in range(MAX_ATTEMPTS):
-            with self._turn(aggregate_id):
-                aggregate = self.get(kind, aggregate_id)
-                if expected_version is not None and aggregate.version != expected_version:
-                    raise StaleVersion(
-                        f"expected version {expected_version}, but it is at {aggregate.version}"
-                    )
-                created = command(aggregate) or {}
-                try:
-                    recordings = self.save(aggregate, created=created)
-                except IntegrityError:
-                    if expected_version is not None:
-                        raise StaleVersion(
-                            f"version {expected_version} was changed by another writer"
-                        ) from None
-                    continue
-                self._remember(aggregate)
-                return self._saved(aggregate, recordings, created)
-        raise Conflict("too many concurrent changes; try again")
-
-    def _store_together(self, kind: type[A], aggregate_id: UUID, batch: list[Waiting]) -> None:
-        """Decides each queued command in turn on one state and stores all their events in one
-        transaction, settling each command with its own answer or error.
-
-        A command refused by a rule triggered nothing (rules are checked before events), so
-        the others go on; one that failed after triggering events spoils the state, which is
-        then decided afresh without it. Losing the race to another process means deciding
-        all again on the fresh state, as a command alone would.
-        """
-        open_ = list(batch)
-        for _ in range(MAX_ATTEMPTS):
-            if not open_:
-                return
-            with self._turn(aggregate_id):
-                try:
-                    aggregate = self.get(kind, aggregate_id)
-                except DomainError as error:
-                    for waiting in open_:
-                        waiting.error = error
-                    return
-                decided: list[tuple[Waiting, dict[str, UUID], int]] = []
-                spoiled = False
-                for waiting in open_:
-                    if waiting.expected_version not in (None, aggregate.version):
-                        waiting.error = StaleVersion(
-                            f"expected version {waiting.expected_version}, but it is at "
-                            f"{aggregate.version}")
-                        continue
-                    before = len(aggregate.pending_events)
-                    try:
-                        created = dict(waiting.command(aggregate) or {})
-                    except Exception as error:
-                        waiting.error = error
-                        if len(aggregate.pending_events) != before:
-                            spoiled = True
-                            break
-                        continue
-                    decided.append((waiting, created, len(aggregate.pending_events)))
-                if spoiled:
-                    open_ = [w for w in open_ if not w.settled]
-                    continue
-                if not decided:
-                    return
-                try:
-                    recordings = self.save(aggregate)
-                except IntegrityError:
-                    for waiting, _, _ in decided:
-                        if waiting.expected_version is not None:
-                            waiting.error = StaleVersion(
-                                f"version {waiting.expected_version} was changed by another "
-                                "writer")
-                    open_ = [w for w, _, _ in decided if not w.settled]
-                    continue
-                self._remember(aggregate)
-                for waiting, created, stored in decided:
-                    last = recordings[stored - 1]
-                    waiting.saved = Saved(aggregate.id, last.domain_event.originator_version,
-                                          last.notification.id, created)
-                return
-        for waiting in open_:
-            if not waiting.settled:
-                waiting.error = Conflict("too many concurrent changes; try again")
-
-    def _turn(self, aggregate_id: UUID) -> threading.RLock:
-        return self._turns[hash(aggregate_id) % TURN_STRIPES]
-
-    def _forget_cached_aggregates(self) -> None:
-        """A new, empty cache (LRUCache.clear() resets its order but keeps the entries)."""
-        cache = self.repository.cache
-        if isinstance(cache, LRUCache):
-            self.repository.cache = LRUCache(maxsize=cache.maxsize)
-
-    def _remember(self, aggregate: Journey | Programme) -> None:
-        """The state just stored becomes the cached one, so the next command on it decodes
-        nothing (the command is done with it; the next reader copies it)."""
-        if self.repository.cache is not None:
-            self.repository.cache.put(aggregate.id, aggregate)
-
-    @staticmethod
-    def _saved(aggregate: Journey | Programme, recordings: Sequence[Any],
-               created: Mapping[str, UUID] | None = None) -> Saved:
-        return Saved(aggregate.id, aggregate.version, recordings[-1].notification.id,
-                     dict(created or {}))
