@@ -8,9 +8,10 @@ key with a new id).
 Every process caches keys, because decoding a journey must not cost a query per event, and a
 reader of many events (the projector) asks for every key a page of events needs in one query
 (`prefetch`) rather than one by one as it meets them. A
-destruction also bumps the counter in `data_key_erasures`; each process reads it after every
-read of the event store and drops its cached keys when it moved, so an erasure committed by
-one process is honoured by the next read in every other.
+destruction also bumps the counter in `data_key_erasures`; each process reads it with every
+read of the event store that found events (in the same statement when it reads an aggregate's
+events, the read of every command) and drops its cached keys when it moved, so an erasure
+committed by one process is honoured by the next read in every other.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS data_key_erasures (
 INSERT INTO data_key_erasures (erasures) VALUES (0) ON CONFLICT DO NOTHING;
 """
 MAX_CACHED_KEYS = 100_000
+#: How many erasures were ever committed; read with the events (`ReadListening`) or alone.
+ERASURES = "SELECT erasures FROM data_key_erasures"
 
 
 def journey_owner(journey_id: object) -> str:
@@ -184,11 +187,13 @@ class PostgresDataKeys:
         cursor.execute("DELETE FROM data_keys WHERE owner = ANY(%s)", (list(owners),))
         cursor.execute("UPDATE data_key_erasures SET erasures = erasures + 1")
 
-    def refresh(self) -> None:
-        """Drop every cached key if any process destroyed keys since the last look."""
-        with self._datastore.get_connection() as connection:
-            row = connection.execute("SELECT erasures FROM data_key_erasures").fetchone()
-        erasures = int(row["erasures"]) if row else 0
+    def refresh(self, erasures: int | None = None) -> None:
+        """Drop every cached key if any process destroyed keys since the last look: since
+        `erasures` was read, if given (see `ERASURES`), else since now."""
+        if erasures is None:
+            with self._datastore.get_connection() as connection:
+                row = connection.execute(ERASURES).fetchone()
+            erasures = int(row["erasures"]) if row else 0
         if erasures != self._erasures:
             with self._lock:
                 self._by_owner.clear()

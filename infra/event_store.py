@@ -81,23 +81,64 @@ class LeadingParticipant(Protocol):
 
 class ReadListening(PostgresAggregateRecorder):
     """Tells listeners after every read that found stored events, so that what the mapper caches
-    (data keys) can be checked against the database before the events are decoded."""
+    (data keys) can be checked against the database before the events are decoded.
+
+    A listener may name a scalar SQL expression to read `alongside` the events: `select_events`
+    (what every command reads of its aggregate) then reads it in the same statement, one round
+    trip instead of two, and hands the listener its value; other reads hand it None.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.read_listeners: list[Callable[[], None]] = []
+        self.read_listeners: list[tuple[Callable[[Any], None], str | None]] = []
+        self._select_events_statements: dict[tuple[bool, bool, bool, bool], bytes] = {}
 
-    def add_read_listener(self, listener: Callable[[], None]) -> None:
-        self.read_listeners.append(listener)
+    def add_read_listener(self, listener: Callable[[Any], None],
+                          alongside: str | None = None) -> None:
+        self.read_listeners.append((listener, alongside))
+        self._select_events_statements.clear()
 
-    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
-        return self._read(once(PostgresAggregateRecorder.select_events)(self, *args, **kwargs))
+    def select_events(self, originator_id: UUID | str, *, gt: int | None = None,
+                      lte: int | None = None, desc: bool = False, limit: int | None = None
+                      ) -> Sequence[StoredEvent]:
+        """The library's read, tried once, with the listeners' `alongside` values."""
+        params: list[Any] = [originator_id]
+        params += [bound for bound in (gt, lte, limit) if bound is not None]
+        statement = self._select_events_statement(gt is not None, lte is not None, desc,
+                                                  limit is not None)
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(statement, params, prepare=True)
+            rows = cursor.fetchall()
+        found = [StoredEvent(originator_id=row["originator_id"],
+                             originator_version=row["originator_version"],
+                             topic=row["topic"], state=bytes(row["state"])) for row in rows]
+        return self._read(found, rows[0] if rows else None)
 
-    def _read(self, found: _Read) -> _Read:
+    def _select_events_statement(self, gt: bool, lte: bool, desc: bool, limit: bool) -> bytes:
+        shape = (gt, lte, desc, limit)
+        statement = self._select_events_statements.get(shape)
+        if statement is None:
+            alongside = [SQL(", ({}) AS {}").format(SQL(expression),
+                                                      Identifier(f"alongside_{number}"))
+                         for number, (_, expression) in enumerate(self.read_listeners)
+                         if expression]
+            query = SQL("SELECT originator_id, originator_version, topic, state{} "
+                        "FROM {}.{} WHERE originator_id = %s").format(
+                SQL("").join(alongside), Identifier(self.datastore.schema),
+                Identifier(self.events_table_name))
+            query += SQL(" AND originator_version > %s") if gt else SQL("")
+            query += SQL(" AND originator_version <= %s") if lte else SQL("")
+            query += SQL(" ORDER BY originator_version DESC" if desc else
+                         " ORDER BY originator_version ASC")
+            query += SQL(" LIMIT %s") if limit else SQL("")
+            statement = self._select_events_statements[shape] = query.as_bytes()
+        return statement
+
+    def _read(self, found: _Read, row: Mapping[str, Any] | None = None) -> _Read:
         """Nothing read, nothing to decode: most journeys have no snapshot to look at."""
         if found:
-            for listener in self.read_listeners:
-                listener()
+            for number, (listener, expression) in enumerate(self.read_listeners):
+                listener(row[f"alongside_{number}"] if expression and row else None)
         return found
 
 

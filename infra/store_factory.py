@@ -20,7 +20,13 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, 
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 
-from infra.data_keys import KeyShredder, PostgresDataKeys, journey_owner, person_owner
+from infra.data_keys import (
+    ERASURES,
+    KeyShredder,
+    PostgresDataKeys,
+    journey_owner,
+    person_owner,
+)
 from infra.database import CONNECT_TIMEOUT_SECONDS, RECONNECT_TIMEOUT_SECONDS, PrePing
 from infra.event_store import JourneyRecorder, ReadListening, SnapshotRecorder
 from infra.personal_data_mapper import PersonalDataMapper
@@ -64,14 +70,14 @@ class MentoringStoreFactory(PostgresFactory):
         recorder = super().application_recorder()
         if not isinstance(recorder, JourneyRecorder):
             raise TypeError("the Mentoring event store needs infra.event_store:JourneyRecorder")
-        recorder.add_read_listener(self.data_keys.refresh)
+        recorder.add_read_listener(self.data_keys.refresh, alongside=ERASURES)
         recorder.add_participant(KeyShredder(self.data_keys, owners_erased))
         return recorder
 
     def aggregate_recorder(self, purpose: str = "events") -> Any:
         recorder = super().aggregate_recorder(purpose)
         if isinstance(recorder, ReadListening):
-            recorder.add_read_listener(self.data_keys.refresh)
+            recorder.add_read_listener(self.data_keys.refresh, alongside=ERASURES)
         return recorder
 
 

@@ -144,3 +144,27 @@ def test_a_page_of_stored_events_needs_one_query_for_all_its_keys_and_erased_tex
     assert why == {kept: "Ben was promoted", erased: ERASED}
     names = {event.display_name for _, event in read.batch if hasattr(event, "display_name")}
     assert names == {"Ann", "Ben"}
+
+
+def test_reading_what_another_process_stored_checks_for_erasures_in_the_same_statement(
+        apps: tuple[Mentoring, Mentoring], monkeypatch: pytest.MonkeyPatch) -> None:
+    api, other = apps
+    journey_id = a_journey(api)
+    other.get(Journey, journey_id)  # cached in the other process, keys too
+    api.hold_meeting(journey_id, STARTED_ON, notes="first talk", actor="ann")
+    datastore = other.factory.datastore  # type: ignore[attr-defined]
+    connections: list[str] = []
+    connect = datastore.get_connection
+
+    def counted() -> Any:
+        connection = connect()
+        connections.append("connection")
+        return connection
+
+    monkeypatch.setattr(datastore, "get_connection", counted)
+    journey = other.get(Journey, journey_id)
+
+    assert [m.notes for m in journey.meetings] == ["first talk"]
+    assert connections == ["connection"]  # the new event and the erasure count: one statement
+    api.erase_personal_data(journey_id, "request 10", actor="dpo")
+    assert [m.notes for m in other.get(Journey, journey_id).meetings] == [ERASED]
