@@ -3,12 +3,13 @@ command answers with `ETag`, and read-your-writes for queries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from flask import current_app, g, request, url_for
+from flask import Response, current_app, g, request
 from flask_smorest import abort
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -45,19 +46,27 @@ def expected_version() -> int | None:
     return version
 
 
-def answer(saved: Saved, *, status: int = 200, location: str | None = None
-           ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    body: dict[str, Any] = {"id": saved.id, "version": saved.version,
-                            "position": saved.position, **saved.created}
+def answer(saved: Saved, *, status: int = 200, location: str | None = None) -> Response:
+    """The command's answer (`SavedOut`, as each route documents it), serialised here: the
+    schema and the JSON provider would only copy these few fields into the same JSON."""
+    body = {"id": str(saved.id), "version": saved.version, "position": saved.position,
+            **{name: str(created) for name, created in saved.created.items()}}
     headers = {"ETag": f'"{saved.version}"'}
     if location:
         headers["Location"] = location
-    return body, status, headers
+    return json_response(body, status, headers)
+
+
+def json_response(body: Mapping[str, Any], status: int, headers: Mapping[str, str]
+                  ) -> Response:
+    """A command's answer as JSON: its first answer and an idempotent replay read alike."""
+    return Response(json.dumps(body, sort_keys=True, separators=(",", ":")), status,
+                    dict(headers), mimetype="application/json")
 
 
 def journey_location(journey_id: UUID) -> str:
     """Where a client reads what a journey command changed: the progress view."""
-    return url_for("journeys.Journey", journey_id=journey_id)
+    return f"{request.script_root}/v1/journeys/{journey_id}"
 
 
 @contextmanager

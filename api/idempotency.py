@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request, url_for
+from flask import Flask, Response, current_app, g, request, url_for
 
-from api.http import services
+from api.http import json_response, services
 from api.problems import from_database_unavailable, from_domain_error, problem
 from domain.application import store_context
 from domain.errors import Conflict, DomainError, StaleVersion
@@ -112,11 +112,8 @@ def _success_status(endpoint: str) -> int:
 
 
 def _replay(answer: Answer) -> Response:
-    response = jsonify(dict(answer.body))
-    response.status_code = answer.status
-    response.headers.update(dict(answer.headers))
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return json_response(answer.body, answer.status,
+                         {**answer.headers, "Idempotent-Replayed": "true"})
 
 
 def _answer_of_the_winner(error: AlreadyPerformed) -> Response:
