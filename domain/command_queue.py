@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -42,12 +43,15 @@ class CommandQueues:
         self._leaders: dict[UUID, int] = {}  # aggregate id → the leading thread's ident
 
     def perform(self, aggregate_id: UUID, waiting: Waiting,
-                run_batch: Callable[[list[Waiting]], None]) -> None:
+                run_batch: Callable[[list[Waiting]], None],
+                turn: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         """Returns once `waiting` is settled, by this thread leading or by another.
 
-        `run_batch` must settle every command of the batch it is given. A command issued by
-        the leading thread itself, while it decides (as tests do to stage a race), runs at
-        once as a batch of its own."""
+        `run_batch` must settle every command of the batch it is given. The leader takes the
+        batch, and runs it, once it has entered `turn()` (a turn shared with other
+        processes): what queued while it waited for that turn goes in the same batch. A
+        command issued by the leading thread itself, while it decides (as tests do to stage
+        a race), runs at once as a batch of its own."""
         me = threading.get_ident()
         with self._lock:
             reentrant = self._leaders.get(aggregate_id) == me
@@ -63,11 +67,13 @@ class CommandQueues:
             waiting.woken.wait()
             if not waiting.leads:
                 return
-        with self._lock:
-            self._leaders[aggregate_id] = me
-            batch = self._queues.pop(aggregate_id)
+        batch = [waiting]
         try:
-            run_batch(batch)
+            with turn():
+                with self._lock:
+                    self._leaders[aggregate_id] = me
+                    batch = self._queues.pop(aggregate_id)
+                run_batch(batch)
         except BaseException as error:  # settle them all, whatever happened
             for each in batch:
                 if not each.settled:

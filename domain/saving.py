@@ -12,13 +12,23 @@ The commands of one process on one aggregate take turns (a lock per aggregate, s
 threads would only race to store the same version, the loser reading and deciding again. The
 turn also covers reading from the cache, whose fast-forward changes the cached state in place
 while the library copies it outside its own lock.
+
+Writers in different processes race instead: the loser reads what the winner stored and
+decides again, and on a busy aggregate it may lose again and again, its work wasted each time.
+So an aggregate this process lost a race on, or had several commands waiting for at once, is
+contended for the next CONTENDED_SECONDS: its commands then also take the event store's turn
+across processes, where the store has one (`turn_across_processes`, held from before the
+read to after the commit). Writers in several processes then take turns instead of racing,
+and each turn stores every command its process queued while it waited.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,6 +51,7 @@ from domain.errors import Conflict, DomainError, NotFound, StaleVersion
 A = TypeVar("A", bound=Aggregate)
 MAX_ATTEMPTS = 10
 TURN_STRIPES = 64
+CONTENDED_SECONDS = 2.0
 logger = logging.getLogger(__name__)
 
 #: Context for the event store's transaction participants, set by a caller around a command:
@@ -78,6 +89,7 @@ class SavingInTurns(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._turns = [threading.RLock() for _ in range(TURN_STRIPES)]
+        self.contended = Contention()
         self._queues = CommandQueues()
         on_keys_destroyed = getattr(self.mapper, "on_keys_destroyed", None)
         if on_keys_destroyed is not None:
@@ -132,7 +144,8 @@ class SavingInTurns(Application[UUID]):
             return self._change_alone(kind, aggregate_id, expected_version, command)
         waiting = Waiting(expected_version, command)
         self._queues.perform(aggregate_id, waiting,
-                             partial(self._store_together, kind, aggregate_id))
+                             partial(self._store_together, kind, aggregate_id),
+                             partial(self._shared_turn, aggregate_id))
         if waiting.error is not None:
             raise waiting.error
         return cast(Saved, waiting.saved)
@@ -142,7 +155,7 @@ class SavingInTurns(Application[UUID]):
         command: Callable[[A], Mapping[str, UUID] | None],
     ) -> Saved:
         for _ in range(MAX_ATTEMPTS):
-            with self._turn(aggregate_id):
+            with self._write_turn(aggregate_id):
                 aggregate = self.get(kind, aggregate_id)
                 if expected_version is not None and aggregate.version != expected_version:
                     raise StaleVersion(
@@ -152,6 +165,7 @@ class SavingInTurns(Application[UUID]):
                 try:
                     recordings = self.save(aggregate, created=created)
                 except IntegrityError:
+                    self.contended.note(aggregate_id)
                     if expected_version is not None:
                         raise StaleVersion(
                             f"version {expected_version} was changed by another writer"
@@ -171,6 +185,8 @@ class SavingInTurns(Application[UUID]):
         all again on the fresh state, as a command alone would.
         """
         open_ = list(batch)
+        if len(open_) > 1:  # a busy aggregate: likely busy in the other processes too
+            self.contended.note(aggregate_id)
         for _ in range(MAX_ATTEMPTS):
             if not open_:
                 return
@@ -207,6 +223,7 @@ class SavingInTurns(Application[UUID]):
                 try:
                     recordings = self.save(aggregate)
                 except IntegrityError:
+                    self.contended.note(aggregate_id)
                     for waiting, _, _ in decided:
                         if waiting.expected_version is not None:
                             waiting.error = StaleVersion(
@@ -227,6 +244,21 @@ class SavingInTurns(Application[UUID]):
     def _turn(self, aggregate_id: UUID) -> threading.RLock:
         return self._turns[hash(aggregate_id) % TURN_STRIPES]
 
+    def _shared_turn(self, aggregate_id: UUID) -> AbstractContextManager[Any]:
+        """The store's turn across processes while the aggregate is contended (see the
+        module's docstring), else none."""
+        across: Callable[[UUID], AbstractContextManager[Any]] | None = getattr(
+            self.recorder, "turn_across_processes", None)
+        if across is not None and aggregate_id in self.contended:
+            return across(aggregate_id)
+        return nullcontext()
+
+    @contextmanager
+    def _write_turn(self, aggregate_id: UUID) -> Iterator[None]:
+        """This process's turn on the aggregate, inside the shared one if contended."""
+        with self._shared_turn(aggregate_id), self._turn(aggregate_id):
+            yield
+
     def _forget_cached_aggregates(self) -> None:
         """A new, empty cache (LRUCache.clear() resets its order but keeps the entries)."""
         cache = self.repository.cache
@@ -244,3 +276,22 @@ class SavingInTurns(Application[UUID]):
                created: Mapping[str, UUID] | None = None) -> Saved:
         return Saved(aggregate.id, aggregate.version, recordings[-1].notification.id,
                      dict(created or {}))
+
+
+class Contention:
+    """The aggregates on which this process lost a race to another writer, each for
+    CONTENDED_SECONDS after its last lost race."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[UUID, float] = {}
+
+    def note(self, aggregate_id: UUID) -> None:
+        now = self._clock()
+        if len(self._until) >= 1000:  # forget the races that are over
+            self._until = {key: until for key, until in self._until.items() if until > now}
+        self._until[aggregate_id] = now + CONTENDED_SECONDS
+
+    def __contains__(self, aggregate_id: object) -> bool:
+        until = self._until.get(cast(UUID, aggregate_id))
+        return until is not None and until > self._clock()

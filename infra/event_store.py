@@ -27,7 +27,8 @@ per organisation) or issuing positions in commit order some other way; neither i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -38,6 +39,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 _Read = TypeVar("_Read", bound=Sequence[Any])
+AGGREGATE_TURN_LOCK = 7_305_004  # first key of a two-key advisory lock; the second, the id's hash
 
 
 def once(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -153,6 +155,9 @@ class SnapshotRecorder(ReadListening):
 
 
 class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
+    """The events' recorder (see the module's docstring), which also gives writers of one
+    aggregate in different processes turns (`turn_across_processes`)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.participants: list[TransactionParticipant] = []
@@ -201,6 +206,22 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
             if not positioned:
                 positions = [row["notification_id"] for row in cursor.fetchall()]
         return positions
+
+    @contextmanager
+    def turn_across_processes(self, aggregate_id: UUID) -> Iterator[None]:
+        """Holds an advisory lock on the aggregate while the caller reads, decides and stores:
+        a writer in another process that asks for it waits for its turn instead of racing to
+        store the same version (domain/saving.py asks on contended aggregates only). The lock
+        is a transaction's on a connection of its own, so it goes with that transaction
+        whatever happens, and waits no longer than the store's lock timeout."""
+        with self.datastore.get_connection() as connection, connection.pipeline() as pipeline, \
+                connection.transaction(force_rollback=True):
+            connection.execute(  # sent with the BEGIN, one round trip
+                "SELECT set_config('lock_timeout', %s, true), "
+                "pg_advisory_xact_lock(%s, hashtext(%s))",
+                (f"{self.datastore.lock_timeout}s", AGGREGATE_TURN_LOCK, str(aggregate_id)))
+            pipeline.sync()
+            yield
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
         return self._read(once(PostgresApplicationRecorder.select_notifications)(

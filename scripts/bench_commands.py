@@ -23,28 +23,26 @@ more than a rate. The latency targets are SPEC 8's for a command to be visible i
 Server shape for this 2-core machine: 2 gunicorn workers of 3 threads, one wrk connection per
 worker thread (so no request waits in gunicorn's queue while the rate is measured). Fewer
 processes do better here: each worker's cached aggregates are behind whatever the other
-workers stored (more to decode; gunicorn CPU per command 4.9 ms at 2×3, 6.3 ms at 3×2), and
-a hot journey's commands race only between processes. `--scan` (every shape served at once,
-measured in turn, six rounds, load average 7) gave, spread / one ever-growing hot journey:
-1×4 159/81, 2×2 134/26, 2×3 128/35, 3×2 90/21 commands/s. One worker is fastest on two cores
-but is a single process; two keep serving if one stalls, and a third thread keeps a core
-busy while the others wait on PostgreSQL.
+workers stored, so it has more to read and decode. `--scan` serves every shape at once and
+measures them in turn (see SCAN_NOTE below for its last result). One worker is fastest on two
+cores but is a single process; two keep serving if one stalls, and a third thread keeps a
+core busy while the others wait on PostgreSQL.
 
-What caps the write path, measured:
+What caps the write path:
 - the events table's EXCLUSIVE lock (the library's, for gap-free position order) is held
-  through each commit's WAL flush (fdatasync, ~3.9 ms on this machine under load), so writes
-  are serialised at about 250/s whatever the number of workers; the HTTP side reached ~155/s
-  here, CPU-bound first. Lifting it takes one events table (so one lock) per organisation, or
-  positions issued in commit order without a table lock (readers waiting out in-flight
+  through each commit's WAL flush, so commits are serialised, one flush at a time, whatever
+  the number of workers. Lifting it takes one events table (so one lock) per organisation,
+  or positions issued in commit order without a table lock (readers waiting out in-flight
   transactions instead), a change to the library's recorder; `synchronous_commit = off` would
-  lift it by losing acknowledged writes on a crash, which SPEC 8 forbids.
+  lift it by losing acknowledged writes on a crash, which SPEC 8 forbids. Here the HTTP side
+  runs out of CPU first.
 - a hot journey: its commands are serial by nature (each needs the state the previous one
-  stored), so concurrent requests could only race; the direct loop runs that chain back to
-  back. What a worker's requests for one journey have queued meanwhile is decided in turn and
-  stored in one transaction (domain/command_queue.py), one flush for several; between the two
-  workers they still race, and a command that loses MAX_ATTEMPTS races in a row is a 409.
-  Combining the commands of different aggregates into one transaction (group commit under the
-  table lock) would lift the lock's cap too; it is not done.
+  stored); the direct loop runs that chain back to back. What a worker's requests for one
+  journey have queued meanwhile is decided in turn and stored in one transaction
+  (domain/command_queue.py), one flush for several. Between workers, once a journey is
+  contended, they take turns through an advisory lock instead of racing
+  (domain/saving.py), and each turn stores what its worker queued while it waited; a
+  command that still loses MAX_ATTEMPTS races in a row is a 409.
 
 Prints `metric:` lines (scripts/metrics.py); exits 1 if one is short.
 """
@@ -193,11 +191,15 @@ def set_up(mentoring: Mentoring) -> list[Journey]:
 
 def commands(journeys: list[Journey]) -> list[Command]:
     """KPIs logged by each mentee and tasks planned by the mentor, alternating, spread over
-    the journeys so that consecutive commands hit different journeys."""
+    the journeys so that consecutive commands hit different journeys. The second step takes
+    the journeys from the middle of the list on: wrk's threads start at even offsets in the
+    list (scripts/load.py), and this keeps them half the journeys apart instead of on the
+    same journey at the same moment, which would make it a hot journey."""
     mentor_token = "Bearer " + mint_token(SECRET, "mia", ["mentor"])
     out = []
     for step in range(2):
-        for number, journey in enumerate(journeys):
+        turn = step * len(journeys) // 2
+        for number, journey in [*enumerate(journeys)][turn:] + [*enumerate(journeys)][:turn]:
             at = f"/v1/journeys/{journey.id}"
             if (number + step) % 2 == 0:
                 value, note = float(number % 12), f"measured in step {step}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from domain.errors import Conflict, NotFound, RuleBroken, StaleVersion
 from domain.journey import Journey
 from domain.programme import Programme
 from domain.realignment import PlanTask
+from domain.saving import CONTENDED_SECONDS, Contention
 from tests.unit.domain_stories import (
     ADMIN,
     MENTEE,
@@ -263,3 +265,89 @@ def test_commands_that_wait_for_one_journey_are_stored_together_each_with_its_an
     assert [type(e).__name__ for e in story.events()][3:] == [
         "KpiLogged", "TaskPlanned", "TaskPlanned"]
     assert story.journey().tasks[str(rehearsal.created["task_id"])].title == "Rehearse"
+
+
+class Turns:
+    """A stand-in for the event store's turn across processes: records each aggregate whose
+    turn was taken, and holds the first taken until `cue` is set (if given)."""
+
+    def __init__(self, cue: threading.Event | None = None) -> None:
+        self.taken: list[UUID] = []
+        self.cue = cue
+
+    @contextmanager
+    def __call__(self, aggregate_id: UUID) -> Iterator[None]:
+        self.taken.append(aggregate_id)
+        if self.cue is not None:
+            self.cue.wait()
+        yield
+
+
+def test_after_losing_a_race_a_writer_takes_turns_across_processes_for_a_while() -> None:
+    app = RacingMentoring()
+    clock = [100.0]
+    app.contended = Contention(clock=lambda: clock[0])
+    turns = Turns()
+    app.recorder.turn_across_processes = turns  # type: ignore[attr-defined]
+    story, other = a_journey(app=app), a_journey(app=app)
+    journey_id = story.journey_id
+    app.rivals.append(lambda: app.hold_meeting(journey_id, TODAY, actor=MENTOR))
+
+    app.plan_task(journey_id, "Lost a race, then stored", actor=MENTEE)
+    assert turns.taken == []
+    app.plan_task(journey_id, "In turn", actor=MENTEE)
+    app.plan_task(other.journey_id, "No race here", actor=MENTEE)
+    assert turns.taken == [journey_id]
+    clock[0] += CONTENDED_SECONDS
+    app.plan_task(journey_id, "The race is long over", actor=MENTEE)
+    assert turns.taken == [journey_id]
+    assert [task.title for task in story.journey().tasks.values()] == [
+        "Lost a race, then stored", "In turn", "The race is long over"]
+
+
+def test_commands_that_queue_while_the_leader_waits_for_its_turn_are_stored_with_it() -> None:
+    app = Mentoring(today=lambda: TODAY)
+    story = a_journey(app=app)
+    journey_id = story.journey_id
+    app.contended.note(journey_id)
+    turns = Turns(cue=threading.Event())
+    app.recorder.turn_across_processes = turns  # type: ignore[attr-defined]
+    inserts: list[int] = []
+    insert_events = app.recorder.insert_events
+
+    def counted(stored: Any, **context: Any) -> Any:
+        inserts.append(len(stored))
+        return insert_events(stored, **context)
+
+    app.recorder.insert_events = counted  # type: ignore[method-assign]
+    titles = ["First", "Second", "Third"]
+    threads = [threading.Thread(target=app.plan_task, args=(journey_id, title),
+                                kwargs={"actor": MENTEE}) for title in titles]
+    threads[0].start()
+    while not turns.taken:
+        time.sleep(0.001)  # the first leads, and waits for its turn
+    for number, thread in enumerate(threads[1:], start=2):
+        thread.start()
+        while len(app._queues._queues.get(journey_id, [])) < number:
+            time.sleep(0.001)
+    assert turns.cue is not None
+    turns.cue.set()
+    for thread in threads:
+        thread.join()
+
+    assert inserts == [3]
+    assert turns.taken == [journey_id]
+    assert [task.title for task in story.journey().tasks.values()] == titles
+
+
+def test_a_contended_aggregate_is_forgotten_once_its_time_is_up() -> None:
+    clock = [0.0]
+    contended = Contention(clock=lambda: clock[0])
+    first, second = UUID(int=1), UUID(int=2)
+    contended.note(first)
+    clock[0] = 1.0
+    contended.note(second)
+    clock[0] = CONTENDED_SECONDS
+    assert first not in contended and second in contended
+    clock[0] = 1.0 + CONTENDED_SECONDS
+    assert second not in contended
