@@ -22,11 +22,12 @@ more than a rate. The latency targets are SPEC 8's for a command to be visible i
 
 Server shape for this 2-core machine: 2 gunicorn workers of 3 threads, one wrk connection per
 worker thread (so no request waits in gunicorn's queue while the rate is measured). Fewer
-processes do better here: each worker's cached aggregates are behind whatever the other
-workers stored, so it has more to read and decode. `--scan` serves every shape at once and
-measures them in turn (see SCAN_NOTE below for its last result). One worker is fastest on two
-cores but is a single process; two keep serving if one stalls, and a third thread keeps a
-core busy while the others wait on PostgreSQL.
+processes tend to do better here: each worker's cached aggregates are behind whatever the
+other workers stored, so it has more to read and decode. `--scan` (every shape served at once,
+measured in turn, six rounds) last gave, spread / one ever-growing hot journey: 1×4 244/136,
+2×2 356/70, 2×3 367/98, 3×2 384/70 commands/s, with rounds varying by ±30%. A single worker
+is no longer the fastest on two cores; two keep serving if one stalls, and a third thread
+keeps a core busy while the others wait on PostgreSQL.
 
 What caps the write path:
 - the events table's EXCLUSIVE lock (the library's, for gap-free position order) is held
