@@ -67,7 +67,7 @@ class CommandQueues:
             waiting.woken.wait()
             if not waiting.leads:
                 return
-        batch = [waiting]
+        batch: list[Waiting] = []
         try:
             with turn():
                 with self._lock:
@@ -75,6 +75,10 @@ class CommandQueues:
                     batch = self._queues.pop(aggregate_id)
                 run_batch(batch)
         except BaseException as error:  # settle them all, whatever happened
+            if not batch:  # no turn: this command fails alone, the queue's next one leads
+                with self._lock:
+                    self._queues[aggregate_id].remove(waiting)
+                batch = [waiting]
             for each in batch:
                 if not each.settled:
                     each.error = error

@@ -27,11 +27,13 @@ per organisation) or issuing positions in commit order some other way; neither i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from psycopg import Cursor
@@ -39,6 +41,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 _Read = TypeVar("_Read", bound=Sequence[Any])
+logger = logging.getLogger(__name__)
 AGGREGATE_TURN_LOCK = 7_305_004  # first key of a two-key advisory lock; the second, the id's hash
 
 
@@ -211,17 +214,27 @@ class JourneyRecorder(ReadListening, PostgresApplicationRecorder):
     def turn_across_processes(self, aggregate_id: UUID) -> Iterator[None]:
         """Holds an advisory lock on the aggregate while the caller reads, decides and stores:
         a writer in another process that asks for it waits for its turn instead of racing to
-        store the same version (domain/saving.py asks on contended aggregates only). The lock
-        is a transaction's on a connection of its own, so it goes with that transaction
-        whatever happens, and waits no longer than the store's lock timeout."""
-        with self.datastore.get_connection() as connection, connection.pipeline() as pipeline, \
-                connection.transaction(force_rollback=True):
-            connection.execute(  # sent with the BEGIN, one round trip
-                "SELECT set_config('lock_timeout', %s, true), "
-                "pg_advisory_xact_lock(%s, hashtext(%s))",
-                (f"{self.datastore.lock_timeout}s", AGGREGATE_TURN_LOCK, str(aggregate_id)))
-            pipeline.sync()
-            yield
+        store the same version (domain/saving.py asks on contended aggregates only). It waits
+        no longer than the store's lock timeout.
+
+        The lock is a transaction's, on a connection of its own, so it ends with that
+        transaction or with the connection: a failure to end it cleanly is not the caller's
+        (whose events are stored by then), and is only logged."""
+        with self.datastore.get_connection() as connection:
+            with connection.pipeline():  # BEGIN and the lock in one round trip
+                connection.execute("BEGIN")
+                connection.execute(
+                    "SELECT set_config('lock_timeout', %s, true), "
+                    "pg_advisory_xact_lock(%s, hashtext(%s))",
+                    (f"{self.datastore.lock_timeout}s", AGGREGATE_TURN_LOCK, str(aggregate_id)))
+            try:
+                yield
+            finally:
+                try:
+                    connection.execute("ROLLBACK")
+                except psycopg.Error as error:
+                    logger.warning("a turn on %s ended with its connection: %s", aggregate_id,
+                                   error)
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
         return self._read(once(PostgresApplicationRecorder.select_notifications)(

@@ -351,3 +351,49 @@ def test_a_contended_aggregate_is_forgotten_once_its_time_is_up() -> None:
     assert first not in contended and second in contended
     clock[0] = 1.0 + CONTENDED_SECONDS
     assert second not in contended
+
+
+class TurnRefused(Exception):
+    pass
+
+
+def test_a_leader_refused_its_turn_fails_alone_and_the_next_in_the_queue_leads() -> None:
+    app = Mentoring(today=lambda: TODAY)
+    story = a_journey(app=app)
+    journey_id = story.journey_id
+    app.contended.note(journey_id)
+    cue, asked = threading.Event(), []
+
+    @contextmanager
+    def refuse_the_first(aggregate_id: UUID) -> Iterator[None]:
+        asked.append(aggregate_id)
+        if len(asked) == 1:
+            cue.wait()
+            raise TurnRefused("lock timeout")
+        yield
+
+    app.recorder.turn_across_processes = refuse_the_first  # type: ignore[attr-defined]
+    answers: dict[str, Any] = {}
+
+    def plan(title: str) -> None:
+        try:
+            answers[title] = app.plan_task(journey_id, title, actor=MENTEE)
+        except TurnRefused as error:
+            answers[title] = error
+
+    first = threading.Thread(target=plan, args=("Refused",))
+    first.start()
+    while not asked:
+        time.sleep(0.001)
+    second = threading.Thread(target=plan, args=("Stored",))
+    second.start()
+    while len(app._queues._queues.get(journey_id, [])) < 2:
+        time.sleep(0.001)
+    cue.set()
+    first.join(5)
+    second.join(5)
+
+    assert isinstance(answers["Refused"], TurnRefused)
+    assert answers["Stored"].version == story.journey().version
+    assert [task.title for task in story.journey().tasks.values()] == ["Stored"]
+    assert app._queues._queues == {} and app._queues._leaders == {}
