@@ -45,6 +45,8 @@ def deeper_than(raw: bytes, depth: int) -> bool:
     Each pass removes the innermost bracket pairs, so a well-nested body is empty after as
     many passes as its depth; unbalanced brackets count as too deep (JSON refuses them anyway).
     """
+    if raw.count(b"[") + raw.count(b"{") <= depth:
+        return False  # too few opening brackets to nest that deep (most bodies)
     brackets = _STRING.sub(b"", raw).translate(_BRACKETS, delete=_NOT_BRACKETS)
     for _ in range(depth):
         if not brackets:
