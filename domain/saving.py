@@ -279,8 +279,8 @@ class SavingInTurns(Application[UUID]):
 
 
 class Contention:
-    """The aggregates on which this process lost a race to another writer, each for
-    CONTENDED_SECONDS after its last lost race."""
+    """The aggregates this process found contended (a race lost to another writer, several
+    commands waiting at once), each for CONTENDED_SECONDS after it was last noted."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
