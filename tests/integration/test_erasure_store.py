@@ -4,7 +4,7 @@ query for a whole page of the log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,16 +23,6 @@ from projections.batches import EventLog, Pace
 
 TODAY = date(2026, 11, 27)
 STARTED_ON = date(2026, 9, 1)
-
-
-@pytest.fixture
-def apps(database_url: str) -> Iterator[tuple[Mentoring, Mentoring]]:
-    """Two processes' applications on one database (the API worker and another one)."""
-    first = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)
-    second = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)
-    yield first, second
-    first.close()
-    second.close()
 
 
 def a_journey(app: Mentoring) -> Any:

@@ -4,27 +4,11 @@ contended, and only then."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
 
-import pytest
-
 from domain.application import Mentoring
 from domain.journey import Journey
-from infra.database import eventsourcing_env
-
-TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def apps(database_url: str) -> Iterator[tuple[Mentoring, Mentoring]]:
-    """Two processes' applications on one database."""
-    first = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)
-    second = Mentoring(env=eventsourcing_env(database_url), today=lambda: TODAY)
-    yield first, second
-    first.close()
-    second.close()
 
 
 def a_journey(app: Mentoring) -> UUID:

@@ -209,13 +209,8 @@ class ReadOnCue(Mentoring):
         return super().get(kind, aggregate_id, version)
 
 
-def test_commands_that_wait_for_one_journey_are_stored_together_each_with_its_answer() -> None:
-    """Bo's KPI leads, its read held back; meanwhile two tasks, an untitled task and a meeting
-    at a version long gone queue behind it. They are decided in turn on the state the KPI left
-    and stored in one insert: each valid one at its own version, the others refused alone."""
-    app = ReadOnCue()
-    story = a_journey(app=app)
-    key_result_id = story.add_key_result()
+def counted_inserts(app: Mentoring) -> list[int]:
+    """How many events each insert of the app's recorder stores, from now on."""
     inserts: list[int] = []
     insert_events = app.recorder.insert_events
 
@@ -224,6 +219,17 @@ def test_commands_that_wait_for_one_journey_are_stored_together_each_with_its_an
         return insert_events(stored, **context)
 
     app.recorder.insert_events = counted  # type: ignore[method-assign]
+    return inserts
+
+
+def test_commands_that_wait_for_one_journey_are_stored_together_each_with_its_answer() -> None:
+    """Bo's KPI leads, its read held back; meanwhile two tasks, an untitled task and a meeting
+    at a version long gone queue behind it. They are decided in turn on the state the KPI left
+    and stored in one insert: each valid one at its own version, the others refused alone."""
+    app = ReadOnCue()
+    story = a_journey(app=app)
+    key_result_id = story.add_key_result()
+    inserts = counted_inserts(app)
     app.cue = threading.Event()
     answers: dict[str, Any] = {}
 
@@ -312,14 +318,7 @@ def test_commands_that_queue_while_the_leader_waits_for_its_turn_are_stored_with
     app.contended.note(journey_id)
     turns = Turns(cue=threading.Event())
     app.recorder.turn_across_processes = turns  # type: ignore[attr-defined]
-    inserts: list[int] = []
-    insert_events = app.recorder.insert_events
-
-    def counted(stored: Any, **context: Any) -> Any:
-        inserts.append(len(stored))
-        return insert_events(stored, **context)
-
-    app.recorder.insert_events = counted  # type: ignore[method-assign]
+    inserts = counted_inserts(app)
     titles = ["First", "Second", "Third"]
     threads = [threading.Thread(target=app.plan_task, args=(journey_id, title),
                                 kwargs={"actor": MENTEE}) for title in titles]
