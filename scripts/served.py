@@ -22,18 +22,22 @@ START_TIMEOUT_SECONDS = 60
 @contextmanager
 def api_server(database_url: str, secret: str, *, workers: int = 2, threads: int = 4,
                extra_env: dict[str, str] | None = None,
-               error_log: Path | None = None) -> Iterator[str]:
+               error_log: Path | None = None, code: Path | None = None) -> Iterator[str]:
     """Yields the base URL of a gunicorn serving the API on `database_url`, whose tokens
     `secret` signs; stops it afterwards. Its error log goes to `error_log` if given (a file,
     never a pipe nobody reads: a full pipe would block the server), else to a temporary file.
+    With `code` (another checkout of this repository), that checkout's code is served.
     """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JOURNEYS_JWT_SECRET": secret,
            "JOURNEYS_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    elsewhere = ["--chdir", str(code)] if code else []
+    if code:
+        env["PYTHONPATH"] = str(code)  # ahead of this checkout, which the venv puts on the path
     with (open(error_log, "a+b") if error_log else tempfile.TemporaryFile()) as errors:
         server = subprocess.Popen(
             [GUNICORN, "--config", "python:api.gunicorn_conf", "--workers", str(workers),
-             "--threads", str(threads), "--bind", f"127.0.0.1:{port}"],
+             "--threads", str(threads), "--bind", f"127.0.0.1:{port}", *elsewhere],
             env=env, stdout=subprocess.DEVNULL, stderr=errors)
         try:
             base_url = f"http://127.0.0.1:{port}"
