@@ -16,7 +16,7 @@ when the medians say so run after run, by more than the same code does against i
 Both versions must share the database schema (the ref's tables are created by this
 checkout's bootstrap).
 
-    .venv/bin/python scripts/bench_versions.py --against HEAD~1 --rounds 12
+    .venv/bin/python scripts/compare_versions.py --against HEAD~1 --rounds 12
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings.from_env()
     with worktree(args.against) as ref_code, \
-            scratch_database(settings, "journeys_bench_versions") as url:
+            scratch_database(settings, "journeys_compare_versions") as url:
         services = bootstrap(Settings.from_env({"DATABASE_URL": url,
                                                 "JOURNEYS_JWT_SECRET": SECRET}))
         try:
