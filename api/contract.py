@@ -26,7 +26,8 @@ PROBLEMS = {
     415: "the body is not application/json",
     422: "invalid fields (see errors), a broken rule, or an Idempotency-Key reused for "
          "another request",
-    503: "the read models have not reached min_position yet, or the database is unavailable",
+    503: "the read models have not reached min_position yet, the database is unavailable, or "
+         "other writers held a lock for too long (type urn:problem:busy: nothing stored)",
 }
 
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotFound, RuleBroken, StaleVersion
-from infra.database import DATABASE_UNAVAILABLE
+from infra.database import DATABASE_UNAVAILABLE, waited_too_long_for_a_lock
 
 PROBLEM_JSON = "application/problem+json"
 DOMAIN_STATUSES: dict[type[DomainError], tuple[int, str]] = {
@@ -21,6 +21,7 @@ DOMAIN_STATUSES: dict[type[DomainError], tuple[int, str]] = {
     StaleVersion: (412, "urn:problem:stale-version"),
 }
 DATABASE_UNAVAILABLE_TYPE = "urn:problem:database-unavailable"
+BUSY_TYPE = "urn:problem:busy"
 RETRY_AFTER_SECONDS = 1
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,18 @@ def from_domain_error(error: DomainError) -> Response:
 
 
 def from_database_unavailable(error: Exception) -> Response:
-    """The database is down or the connection dropped: the client may try again shortly.
+    """The database is down or the connection dropped, or it gave up waiting for a lock that
+    other writers held: the client may try again shortly.
 
     A command cut off at its commit may have been stored or not; retried with the same
-    Idempotency-Key it is performed at most once, so the detail says so.
+    Idempotency-Key it is performed at most once, so the detail says so. A lock timeout rolls
+    the command back, and says so instead.
     """
+    if waited_too_long_for_a_lock(error):
+        log.warning("lock timeout: %s", error)
+        return problem(503, "other writers held the lock this request needed for too long; "
+                            "nothing was stored, retry shortly",
+                       type_=BUSY_TYPE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.warning("database unavailable: %s: %s", type(error).__name__, error)
     return problem(503, "the database is unavailable; retry shortly (a command sent again "
                         "with the same Idempotency-Key is performed at most once)",

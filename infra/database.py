@@ -46,6 +46,17 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+def waited_too_long_for_a_lock(error: BaseException) -> bool:
+    """Whether the database gave up on a lock (the lock timeout): it is up, but another
+    writer held the lock; the transaction was rolled back, so nothing of it was stored."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, psycopg.errors.LockNotAvailable):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def resolve_database_url(settings: Settings) -> str:
     """An explicit DATABASE_URL wins; otherwise a newcomer gets a database with no setup."""
     if settings.database_url:

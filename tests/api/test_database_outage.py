@@ -14,19 +14,25 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
+import psycopg
+import pytest
 from eventsourcing.persistence import StoredEvent
-from psycopg import Cursor
+from psycopg import Cursor, sql
 from werkzeug.test import TestResponse
 
+from api.app import create_app
 from api.bootstrap import Services
 from infra.event_store import JourneyRecorder
-from tests.api.conftest import MENTEE, Desk, Journey, problem, saved
+from tests.api.conftest import MENTEE, MENTOR, Desk, Journey, built_services, problem, saved
 from tests.conftest import database_cut_off
 
 KPI = {"value": 2, "observed_on": "2026-11-20", "confidence": 0.8}
 UNAVAILABLE = "urn:problem:database-unavailable"
 DETAIL = ("the database is unavailable; retry shortly (a command sent again with the same "
           "Idempotency-Key is performed at most once)")
+BUSY = "urn:problem:busy"
+BUSY_DETAIL = ("other writers held the lock this request needed for too long; nothing was "
+               "stored, retry shortly")
 RECOVERY_BOUND_SECONDS = 20  # a safety net for a broken pool, not a timing claim
 
 
@@ -117,3 +123,25 @@ def test_a_command_cut_off_before_its_commit_answers_503_and_its_retry_is_stored
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == logged
     assert kpis_logged(desk, equipped) == [(equipped.version + 1, logged["position"])]
+
+
+def test_a_command_kept_from_the_events_table_past_the_lock_timeout_answers_503_busy(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database is up, but another writer holds the events table's lock: the command is
+    rolled back and told so (not that the database is unavailable), and its retry stores it."""
+    monkeypatch.setattr("infra.database.LOCK_TIMEOUT_SECONDS", 1)
+    with built_services(database_url) as services:
+        desk = Desk(create_app(services.settings, services).test_client(), services)
+        journey = desk.new_journey()
+        recorder = cast(JourneyRecorder, services.mentoring.recorder)
+        events = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+        task = {"title": "Book the venue"}
+
+        with psycopg.connect(database_url) as other_writer:  # one transaction, holding it
+            other_writer.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(events))
+            refused = desk.post(journey.path("tasks"), task, who=MENTOR)
+
+        assert problem(refused, 503, type_=BUSY)["detail"] == BUSY_DETAIL
+        assert refused.headers["Retry-After"] == "1"
+        retried = saved(desk.post(journey.path("tasks"), task, who=MENTOR), 201, "task_id")
+        assert retried["version"] == journey.version + 1
