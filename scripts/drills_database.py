@@ -5,7 +5,8 @@ PostgreSQL of the drill's own, in a temporary directory (a shared server is neve
 Mentees log KPIs at a steady rate, each command with its own Idempotency-Key, sent again on a
 503 after the Retry-After it names. The server is stopped for a few seconds and started again.
 
-Passed when: every answer was a 2xx or a 503 problem with Retry-After (no 500, no dropped
+Passed when: every answer was a 2xx or a 503 problem with Retry-After, of type
+database-unavailable or busy (a writer kept past the lock timeout) (no 500, no dropped
 connection), none took longer than REQUEST_BOUND_SECONDS; /healthz answered 200 throughout and
 /readyz 503 while the server was down; commands succeeded again within RECOVERY_BOUND_SECONDS
 of its return, without restarting anything; the same projector process caught up with the
@@ -34,6 +35,7 @@ from psycopg import sql
 
 from api.auth import mint_token
 from api.bootstrap import bootstrap
+from api.problems import BUSY_TYPE, DATABASE_UNAVAILABLE_TYPE
 from infra.database import with_database
 from infra.embedded import start_embedded_postgres, stop_embedded_postgres
 from infra.settings import Settings
@@ -47,7 +49,7 @@ REQUEST_BOUND_SECONDS = 10.0
 RECOVERY_BOUND_SECONDS = 20.0
 CATCH_UP_BOUND_SECONDS = 30.0
 GIVE_UP_SECONDS = 60.0  # a client stops retrying one command after this long
-UNAVAILABLE = "urn:problem:database-unavailable"
+RETRYABLE = {DATABASE_UNAVAILABLE_TYPE, BUSY_TYPE}  # busy: kept past the lock timeout
 
 
 @dataclass(frozen=True)
@@ -346,7 +348,7 @@ def _judge(load: Load, stored: dict[str, list[tuple[int, int]]], down_at: float,
     problems = []
     for answer in load.answers:
         if answer.status == 503:
-            if answer.retry_after is None or answer.problem_type != UNAVAILABLE:
+            if answer.retry_after is None or answer.problem_type not in RETRYABLE:
                 problems.append(f"{answer.marker}: a 503 without Retry-After or of type "
                                 f"{answer.problem_type}: {answer.body}")
         elif not 200 <= answer.status < 300:
