@@ -54,8 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="HEAD", help="the git ref to compare with")
-    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="rounds in all, half with each version started first (even, ≥ 2)")
     args = parser.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        parser.error("--rounds must be even and at least 2")
     settings = Settings.from_env()
     with worktree(args.against) as ref_code, \
             scratch_database(settings, "journeys_compare_versions") as url:
