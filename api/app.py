@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
+from inspect import iscoroutinefunction
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +46,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask("mentoring_journeys", static_folder=None)  # no files served but the docs UI's
+    # no static files: the docs UI's assets have a route of their own
+    app = JourneysFlask("mentoring_journeys", static_folder=None)
     app.json = IsoJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -82,6 +85,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.after_request(add_security_headers)
     register_commands(app, settings)
     return app
+
+
+class JourneysFlask(Flask):
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """As Flask's, which asks `inspect` whether the function is `async def` each time it
+        calls a hook or a view (about a dozen times a request); the answer is fixed for a
+        function, so it is remembered (for bound methods, of the function they bind)."""
+        if _is_async(getattr(func, "__func__", func)):
+            return self.async_to_sync(func)
+        return func
+
+
+@lru_cache(maxsize=512)
+def _is_async(func: Callable[..., Any]) -> bool:
+    return iscoroutinefunction(func)
 
 
 class IsoJSONProvider(DefaultJSONProvider):

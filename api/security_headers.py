@@ -31,7 +31,25 @@ DOCS_ASSETS = "/v1/docs/assets/"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
+# What every API answer gets: added in one go, since nothing before sets any of them (setting
+# them one by one would search the headers for each, case-insensitively, on every request).
+API_HEADERS = [*COMMON.items(), ("Content-Security-Policy", API_POLICY),
+               ("Cache-Control", "no-store")]
+
+
 def add_security_headers(response: Response) -> Response:
+    if response.mimetype == "text/html" or request.path.startswith(DOCS_ASSETS):
+        _add_docs_headers(response)
+    else:
+        response.headers.extend(API_HEADERS)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _add_docs_headers(response: Response) -> None:
+    """The docs UI's page and assets: its own policy, and assets cached for a day (they are
+    sent with a `Cache-Control` of their own, which this replaces)."""
     response.headers.update(COMMON)
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = _docs_policy(response)
@@ -41,9 +59,6 @@ def add_security_headers(response: Response) -> Response:
         response.headers["Cache-Control"] = "public, max-age=86400"
     else:
         response.headers["Cache-Control"] = "no-store"
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    return response
 
 
 def _docs_policy(response: Response) -> str:

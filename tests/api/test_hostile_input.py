@@ -159,6 +159,9 @@ def test_every_kind_of_answer_carries_the_security_headers(
         assert {name: answer.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
         assert answer.headers["Content-Security-Policy"] == API_POLICY
         assert answer.headers["Cache-Control"] == "no-store"
+        # each once: they are added without looking for a copy already set
+        assert {len(answer.headers.getlist(name)) for name in
+                [*SECURITY_HEADERS, "Content-Security-Policy", "Cache-Control"]} == {1}
 
 
 def test_the_docs_page_runs_only_its_own_scripts(desk: Desk) -> None:
