@@ -30,9 +30,17 @@ from werkzeug.test import EnvironBuilder
 from api.app import create_app
 from api.bootstrap import bootstrap
 from infra.settings import Settings
-from scripts.bench_commands import JOURNEYS, SECRET, THREADS, WORKERS, WRK_THREADS, commands, set_up
+from scripts.bench_commands import (
+    JOURNEYS,
+    SECRET,
+    THREADS,
+    WORKERS,
+    commands,
+    saturate_with,
+    set_up,
+)
 from scripts.cpu_usage import gunicorn_pid, tree_cpu_seconds
-from scripts.load import Request, saturate
+from scripts.load import Request
 from scripts.scratch import scratch_database
 from scripts.served import api_server
 
@@ -79,13 +87,11 @@ def main() -> int:
                 server = gunicorn_pid(base_url)
                 if server is None:
                     raise SystemExit("could not find the gunicorn serving the benchmark")
-                requests = [command.request for command in http_work]
                 connections = args.workers * args.threads
 
                 def through_gunicorn(seconds: float) -> tuple[int, float, float]:
                     before = tree_cpu_seconds(server)
-                    result = saturate(base_url, requests, seconds=seconds, threads=WRK_THREADS,
-                                      connections=connections, expected=(201,))
+                    result = saturate_with(connections, base_url, http_work, seconds)
                     return result.requests, result.seconds, tree_cpu_seconds(server) - before
 
                 print(f"{JOURNEYS} journeys per side; gunicorn workers={args.workers} "

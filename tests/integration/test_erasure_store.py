@@ -20,8 +20,8 @@ from infra.data_keys import PostgresDataKeys, journey_owner
 from infra.database import connection_pool, eventsourcing_env
 from infra.event_store import JourneyRecorder
 from projections.batches import EventLog, Pace
+from tests.integration.conftest import TODAY
 
-TODAY = date(2026, 11, 27)
 STARTED_ON = date(2026, 9, 1)
 
 

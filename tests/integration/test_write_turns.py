@@ -85,4 +85,3 @@ def test_a_writer_kept_from_its_turn_past_the_lock_timeout_is_told_so_and_stores
     assert holder.get(Journey, journey_id).version == 1
     assert impatient.plan_task(journey_id, "Stored once the turn is free",
                                actor="ben").version == 2
-
