@@ -6,6 +6,10 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed
 VAR_DIR ?= $(or $(JOURNEYS_VAR_DIR),var)
 PYTEST_ARGS ?=
+# Tests spend most of their time waiting on PostgreSQL (each creates a database of its own),
+# so more processes than cores pay off. `make test TEST_WORKERS=0` runs the suite in one
+# process (for pdb or -s).
+TEST_WORKERS ?= 4
 
 .PHONY: run serve test lint typecheck bench clean-var fuzz fuzz-domain drill
 
@@ -25,7 +29,7 @@ serve: $(INSTALLED)
 	$(VENV)/bin/python scripts/serve.py $(SERVE_ARGS)
 
 test: $(INSTALLED)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The contract fuzzing of tests/api/test_contract_fuzz.py at length: every boundary of every
 # field, then FUZZ_EXAMPLES random requests per operation (a few minutes).

@@ -3,7 +3,8 @@
 Every test that touches PostgreSQL gets a brand-new database of its own, so tests never see
 each other's events or views and can run in any order. The server comes from
 TEST_DATABASE_URL when set (CI points it at a real server), else an embedded one is started
-for the session in a short /tmp path (unix socket paths must stay under ~100 characters).
+for the session in a short /tmp path (unix socket paths must stay under ~100 characters); when
+`make test` spreads the tests over several processes, each starts its own.
 """
 
 from __future__ import annotations
